@@ -1,0 +1,755 @@
+//! Wire format v1: sealing and opening cookie values.
+//!
+//! ```text
+//! value  = base64url-no-pad( header ‖ nonce ‖ ciphertext ‖ tag )
+//! header = version: u8 (= 1) ‖ key_id: u32 big-endian
+//! nonce  = 24 random bytes (XAES-256-GCM, XChaCha20-Poly1305)
+//!        | 12 random bytes (AES-256-GCM), the length set by the key's suite
+//! tag    = 16 bytes
+//! AAD    = header ‖ u16be(len name) ‖ name ‖ u16be(len context) ‖ context ‖ parts: u8
+//! ```
+//!
+//! `parts` is 0 for a value carried in one cookie and `n` for a value split
+//! over `n` cookies. The plaintext is the envelope described in
+//! [`SessionMeta`].
+//!
+//! Opening checks, in order, stopping at the first failure: length cap,
+//! base64 of the header, version, key id (one lookup, no trial
+//! decryption), total length, base64 of the whole, AEAD, sealed times,
+//! data decode. Everything before the AEAD is free of crypto, and nothing
+//! is allocated before the key id is known.
+
+use core::fmt;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::NO_PAD;
+use base64::engine::simd::Simd;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use crate::envelope::{self, SessionMeta, unix_secs};
+use crate::error::{Error, ErrorKind};
+use crate::keyring::{KeyId, Keyring};
+use crate::rng::{RandomSource, ThreadCsprng};
+use crate::suite::TAG_LEN;
+
+/// Format version 1.
+pub const FORMAT_V1: u8 = 1;
+
+/// Every format version this release opens.
+pub const SUPPORTED_FORMAT_VERSIONS: &[u8] = &[FORMAT_V1];
+
+/// What browsers store at most for a cookie's name and value together
+/// (RFC 6265bis).
+pub const BROWSER_COOKIE_LIMIT: usize = 4096;
+
+/// Longest cookie name a codec accepts.
+pub const MAX_NAME_LEN: usize = 256;
+
+/// Longest context a codec accepts.
+pub const MAX_CONTEXT_LEN: usize = 256;
+
+/// Largest value limit a codec accepts (sixteen full cookies).
+pub const MAX_VALUE_LIMIT: usize = 16 * BROWSER_COOKIE_LIMIT;
+
+const HEADER_LEN: usize = 5;
+/// Base64 characters that decode to exactly the header plus one byte.
+const HEADER_CHARS: usize = 8;
+const MAX_AAD_LEN: usize = HEADER_LEN + 2 + MAX_NAME_LEN + 2 + MAX_CONTEXT_LEN + 1;
+const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
+const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+static BASE64: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
+
+/// Seals and opens values bound to one cookie name (and optional context).
+///
+/// A value sealed for one name does not open under another: the name, the
+/// context, the version and the key id are all authenticated.
+///
+/// ```
+/// use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+///
+/// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+/// let codec = Codec::new("__Host-session")?;
+/// let meta = SessionMeta::new(Lifetimes::default())?;
+/// let value = codec.seal(&keyring, &meta, &("alice", 42u32))?;
+///
+/// let opened = codec.open::<(String, u32)>(&keyring, &value)?;
+/// assert_eq!(opened.data, ("alice".to_owned(), 42));
+/// assert_eq!(opened.meta.session_id(), meta.session_id());
+/// assert!(!opened.needs_reseal);
+///
+/// let other = Codec::new("other")?;
+/// assert!(other.open::<(String, u32)>(&keyring, &value).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Codec {
+    /// `u16be(len name) ‖ name ‖ u16be(len context) ‖ context`.
+    aad_tail: Box<[u8]>,
+    name_len: usize,
+    max_value_len: usize,
+    clock_skew: u64,
+    /// Size of the last plaintext, so buffers rarely grow.
+    size_hint: AtomicUsize,
+}
+
+/// A codec could not be configured.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodecError {
+    /// The cookie name is empty, too long, or not an HTTP token.
+    InvalidCookieName(&'static str),
+    /// The context is longer than [`MAX_CONTEXT_LEN`].
+    ContextTooLong,
+    /// The value limit is outside what the format and browsers allow.
+    ValueLimit {
+        /// The rejected limit.
+        requested: usize,
+    },
+    /// The clock skew allowance exceeds five minutes.
+    ClockSkewTooLarge,
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidCookieName(reason) => write!(f, "invalid cookie name: {reason}"),
+            Self::ContextTooLong => {
+                write!(f, "context is longer than {MAX_CONTEXT_LEN} bytes; use a short label")
+            }
+            Self::ValueLimit { requested } => write!(
+                f,
+                "value limit {requested} is outside 64..={MAX_VALUE_LIMIT} bytes \
+                 (a single cookie's value is at most {BROWSER_COOKIE_LIMIT} minus the name)"
+            ),
+            Self::ClockSkewTooLarge => f.write_str(
+                "clock skew allowance above 5 minutes; synchronise the servers' clocks (NTP) instead",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+/// An opened value: the data, its metadata, and which key opened it.
+#[non_exhaustive]
+pub struct Opened<T> {
+    /// The application's data.
+    pub data: T,
+    /// The sealed metadata.
+    pub meta: SessionMeta,
+    /// The id of the key that opened the value.
+    pub key_id: KeyId,
+    /// The key is no longer the primary: seal the session again (keeping
+    /// its metadata) so the client moves to the current key.
+    pub needs_reseal: bool,
+}
+
+impl<T> fmt::Debug for Opened<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opened")
+            .field("data", &"<redacted>")
+            .field("meta", &self.meta)
+            .field("key_id", &self.key_id)
+            .field("needs_reseal", &self.needs_reseal)
+            .finish()
+    }
+}
+
+/// An opened value whose data is not decoded yet: for migrations between
+/// data versions, or to decode only when the data is used.
+///
+/// The plaintext is zeroized when this is dropped.
+///
+/// ```
+/// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+/// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+/// # let codec = Codec::new("s")?;
+/// let meta = SessionMeta::new(Lifetimes::default())?.with_data_version(1);
+/// let value = codec.seal(&keyring, &meta, &5u16)?;
+/// let raw = codec.open_raw(&keyring, &value)?;
+/// assert_eq!(raw.meta().data_version(), 1);
+/// assert_eq!(raw.decode::<u16>()?, 5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct OpenedRaw {
+    meta: SessionMeta,
+    key_id: KeyId,
+    needs_reseal: bool,
+    plaintext: Zeroizing<Vec<u8>>,
+    data: core::ops::Range<usize>,
+}
+
+impl OpenedRaw {
+    /// The sealed metadata.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// # let meta = SessionMeta::new(Lifetimes::default())?;
+    /// let raw = codec.open_raw(&keyring, &codec.seal(&keyring, &meta, &())?)?;
+    /// assert_eq!(raw.meta(), &meta);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn meta(&self) -> &SessionMeta {
+        &self.meta
+    }
+
+    /// The id of the key that opened the value.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(4, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// # let meta = SessionMeta::new(Lifetimes::default())?;
+    /// let raw = codec.open_raw(&keyring, &codec.seal(&keyring, &meta, &())?)?;
+    /// assert_eq!(raw.key_id(), 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+
+    /// Whether the opening key is no longer the primary.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// # let meta = SessionMeta::new(Lifetimes::default())?;
+    /// let value = codec.seal(&keyring, &meta, &())?;
+    /// keyring.add_accept_only(KeySpec::new(2, Key::generate()))?;
+    /// keyring.promote(2)?;
+    /// assert!(codec.open_raw(&keyring, &value)?.needs_reseal());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn needs_reseal(&self) -> bool {
+        self.needs_reseal
+    }
+
+    /// The postcard bytes of the application's data, for a migration hook
+    /// that decodes an older type.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// # let meta = SessionMeta::new(Lifetimes::default())?;
+    /// let raw = codec.open_raw(&keyring, &codec.seal(&keyring, &meta, &7u8)?)?;
+    /// assert_eq!(raw.data_bytes(), &[7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn data_bytes(&self) -> &[u8] {
+        self.plaintext.get(self.data.clone()).unwrap_or_default()
+    }
+
+    /// Decodes the data as `T`; every byte must be used.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// # let meta = SessionMeta::new(Lifetimes::default())?;
+    /// let raw = codec.open_raw(&keyring, &codec.seal(&keyring, &meta, &(1u8, 2u8))?)?;
+    /// assert_eq!(raw.decode::<u8>().unwrap_err().kind(), ErrorKind::PayloadDecode);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        envelope::decode_data(self.data_bytes()).map_err(|kind| Error::with_key(kind, self.key_id))
+    }
+
+    /// Decodes the data and returns it with the metadata.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// # let meta = SessionMeta::new(Lifetimes::default())?;
+    /// let raw = codec.open_raw(&keyring, &codec.seal(&keyring, &meta, &true)?)?;
+    /// assert!(raw.into_opened::<bool>()?.data);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn into_opened<T: DeserializeOwned>(self) -> Result<Opened<T>, Error> {
+        let data = self.decode()?;
+        Ok(Opened {
+            data,
+            meta: self.meta,
+            key_id: self.key_id,
+            needs_reseal: self.needs_reseal,
+        })
+    }
+}
+
+impl fmt::Debug for OpenedRaw {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenedRaw")
+            .field("meta", &self.meta)
+            .field("key_id", &self.key_id)
+            .field("needs_reseal", &self.needs_reseal)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Codec {
+    /// A codec for values of the cookie `name`, with no context, a value
+    /// limit of one browser cookie, and 60 seconds of clock skew allowance.
+    ///
+    /// ```
+    /// use sealed_session::{Codec, CodecError};
+    /// assert!(Codec::new("__Host-session").is_ok());
+    /// assert!(matches!(Codec::new("a b"), Err(CodecError::InvalidCookieName(_))));
+    /// ```
+    pub fn new(name: &str) -> Result<Self, CodecError> {
+        validate_name(name)?;
+        let mut codec = Self {
+            aad_tail: Box::default(),
+            name_len: name.len(),
+            max_value_len: BROWSER_COOKIE_LIMIT - name.len(),
+            clock_skew: DEFAULT_CLOCK_SKEW.as_secs(),
+            size_hint: AtomicUsize::new(0),
+        };
+        codec.aad_tail = aad_tail(name.as_bytes(), b"");
+        Ok(codec)
+    }
+
+    /// Binds values to an application or purpose label as well as the
+    /// name, e.g. to keep staging cookies from opening in production when
+    /// keys are (wrongly) shared.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let meta = SessionMeta::new(Lifetimes::default())?;
+    /// let app1 = Codec::new("s")?.with_context(b"app1")?;
+    /// let app2 = Codec::new("s")?.with_context(b"app2")?;
+    /// let value = app1.seal(&keyring, &meta, &1u8)?;
+    /// assert!(app2.open::<u8>(&keyring, &value).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_context(mut self, context: &[u8]) -> Result<Self, CodecError> {
+        if context.len() > MAX_CONTEXT_LEN {
+            return Err(CodecError::ContextTooLong);
+        }
+        let name_end = 2 + self.name_len;
+        let name = self.aad_tail.get(2..name_end).unwrap_or_default().to_vec();
+        self.aad_tail = aad_tail(&name, context);
+        Ok(self)
+    }
+
+    /// Sets the longest value this codec seals or opens (for values split
+    /// over several cookies). Longer input is rejected before decoding.
+    ///
+    /// ```
+    /// # use sealed_session::Codec;
+    /// let codec = Codec::new("s")?.with_max_value_len(8000)?;
+    /// assert_eq!(codec.max_value_len(), 8000);
+    /// assert!(Codec::new("s")?.with_max_value_len(1 << 20).is_err());
+    /// # Ok::<(), sealed_session::CodecError>(())
+    /// ```
+    pub fn with_max_value_len(mut self, limit: usize) -> Result<Self, CodecError> {
+        if !(64..=MAX_VALUE_LIMIT).contains(&limit) {
+            return Err(CodecError::ValueLimit { requested: limit });
+        }
+        self.max_value_len = limit;
+        Ok(self)
+    }
+
+    /// Sets how far in the future an issue time may lie (servers' clocks
+    /// differ slightly); at most five minutes.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use sealed_session::Codec;
+    /// let codec = Codec::new("s")?.with_clock_skew(Duration::from_secs(5))?;
+    /// # drop(codec);
+    /// # Ok::<(), sealed_session::CodecError>(())
+    /// ```
+    pub fn with_clock_skew(mut self, skew: Duration) -> Result<Self, CodecError> {
+        if skew > MAX_CLOCK_SKEW {
+            return Err(CodecError::ClockSkewTooLarge);
+        }
+        self.clock_skew = skew.as_secs();
+        Ok(self)
+    }
+
+    /// The longest value this codec seals or opens.
+    ///
+    /// ```
+    /// # use sealed_session::Codec;
+    /// assert_eq!(Codec::new("session")?.max_value_len(), 4096 - 7);
+    /// # Ok::<(), sealed_session::CodecError>(())
+    /// ```
+    pub fn max_value_len(&self) -> usize {
+        self.max_value_len
+    }
+
+    /// Seals `data` with `meta` under the keyring's primary key.
+    ///
+    /// The nonce comes from a CSPRNG inside this call; there is no way to
+    /// pass one.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// let meta = SessionMeta::new(Lifetimes::default())?;
+    /// let a = codec.seal(&keyring, &meta, "same data")?;
+    /// let b = codec.seal(&keyring, &meta, "same data")?;
+    /// assert_ne!(a, b);
+    /// assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal<T: Serialize + ?Sized>(
+        &self,
+        keyring: &Keyring,
+        meta: &SessionMeta,
+        data: &T,
+    ) -> Result<String, Error> {
+        self.seal_with(&mut ThreadCsprng, keyring, meta, data, 0)
+    }
+
+    pub(crate) fn seal_with<T: Serialize + ?Sized>(
+        &self,
+        rng: &mut impl RandomSource,
+        keyring: &Keyring,
+        meta: &SessionMeta,
+        data: &T,
+        parts: u8,
+    ) -> Result<String, Error> {
+        let entry = keyring.primary_entry();
+        let nonce_len = entry.suite.nonce_len();
+        let body_start = HEADER_LEN + nonce_len;
+        let hint = self.size_hint.load(Ordering::Relaxed).max(64);
+        let mut buf = Vec::with_capacity(body_start + hint + TAG_LEN);
+        buf.push(FORMAT_V1);
+        buf.extend_from_slice(&entry.id.to_be_bytes());
+        buf.resize(body_start, 0);
+        let mut buf = Zeroizing::new(envelope::encode_into(buf, meta, data)?);
+        let plaintext_len = buf.len() - body_start;
+        self.size_hint.store(plaintext_len, Ordering::Relaxed);
+
+        let sealed_len = buf.len() + TAG_LEN;
+        if encoded_len(sealed_len) > self.max_value_len {
+            return Err(Error::with_key(ErrorKind::TooLarge, entry.id));
+        }
+        if !entry.reserve_seal() {
+            return Err(Error::with_key(ErrorKind::KeyExhausted, entry.id));
+        }
+        let (head, body) = buf.split_at_mut(body_start);
+        let (header, nonce) = head.split_at_mut(HEADER_LEN);
+        rng.fill(nonce)
+            .map_err(|_| Error::with_key(ErrorKind::Rng, entry.id))?;
+        let mut aad = [0u8; MAX_AAD_LEN];
+        let aad = self.aad(&mut aad, header, parts);
+        let tag = entry
+            .cipher
+            .seal_in_place(nonce, aad, body)
+            .map_err(|_| Error::with_key(ErrorKind::TooLarge, entry.id))?;
+        buf.extend_from_slice(&tag);
+        Ok(BASE64.encode(&*buf))
+    }
+
+    /// Opens a value sealed by [`Codec::seal`], checking its times against
+    /// the system clock.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// let err = codec.open::<u8>(&keyring, "AQAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open<T: DeserializeOwned>(&self, keyring: &Keyring, value: &str) -> Result<Opened<T>, Error> {
+        self.open_at(keyring, value, SystemTime::now())
+    }
+
+    /// Opens a value, checking its times against `now`.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let meta = SessionMeta::new_at(Lifetimes::default(), t0)?;
+    /// let value = codec.seal(&keyring, &meta, &1u8)?;
+    /// assert!(codec.open_at::<u8>(&keyring, &value, t0 + Duration::from_secs(60)).is_ok());
+    /// let late = codec.open_at::<u8>(&keyring, &value, t0 + Duration::from_secs(1800));
+    /// assert_eq!(late.unwrap_err().kind(), ErrorKind::ExpiredIdle);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_at<T: DeserializeOwned>(
+        &self,
+        keyring: &Keyring,
+        value: &str,
+        now: SystemTime,
+    ) -> Result<Opened<T>, Error> {
+        self.open_raw_at(keyring, value, now)?.into_opened()
+    }
+
+    /// Opens a value without decoding its data, checking its times against
+    /// the system clock.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// # let meta = SessionMeta::new(Lifetimes::default())?;
+    /// let raw = codec.open_raw(&keyring, &codec.seal(&keyring, &meta, &[1u8, 2, 3])?)?;
+    /// assert_eq!(raw.decode::<[u8; 3]>()?, [1, 2, 3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_raw(&self, keyring: &Keyring, value: &str) -> Result<OpenedRaw, Error> {
+        self.open_raw_at(keyring, value, SystemTime::now())
+    }
+
+    /// Opens a value without decoding its data, checking its times against
+    /// `now`.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # let codec = Codec::new("s")?;
+    /// let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let value = codec.seal(&keyring, &SessionMeta::new_at(Default::default(), t0)?, &())?;
+    /// let early = codec.open_raw_at(&keyring, &value, t0 - Duration::from_secs(600));
+    /// assert_eq!(early.unwrap_err().kind(), ErrorKind::NotYetValid);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_raw_at(
+        &self,
+        keyring: &Keyring,
+        value: &str,
+        now: SystemTime,
+    ) -> Result<OpenedRaw, Error> {
+        self.open_parts(keyring, value, now, 0)
+    }
+
+    pub(crate) fn open_parts(
+        &self,
+        keyring: &Keyring,
+        value: &str,
+        now: SystemTime,
+        parts: u8,
+    ) -> Result<OpenedRaw, Error> {
+        let encoded = value.as_bytes();
+        if encoded.len() > self.max_value_len {
+            return Err(ErrorKind::TooLarge.into());
+        }
+        let header = decode_header(encoded)?;
+        let [version, id @ ..] = header;
+        if version != FORMAT_V1 {
+            return Err(ErrorKind::UnsupportedVersion.into());
+        }
+        let key_id = KeyId::from_be_bytes(id);
+        let Some(entry) = keyring.entry(key_id) else {
+            return Err(Error::with_key(ErrorKind::UnknownKey, key_id));
+        };
+        let fail = |kind| Error::with_key(kind, key_id);
+        let body_start = HEADER_LEN + entry.suite.nonce_len();
+        let decoded_len = decoded_len(encoded.len()).ok_or(fail(ErrorKind::Malformed))?;
+        if decoded_len < body_start + TAG_LEN {
+            return Err(fail(ErrorKind::Malformed));
+        }
+
+        let mut buf = Zeroizing::new(vec![0u8; decoded_len + 2]);
+        let written = BASE64
+            .decode_slice(encoded, &mut buf[..])
+            .map_err(|_| fail(ErrorKind::Malformed))?;
+        buf.truncate(written);
+        let (head, rest) = buf.split_at_mut(body_start);
+        let (header, nonce) = head.split_at(HEADER_LEN);
+        let body_len = rest.len() - TAG_LEN;
+        let (body, tag) = rest.split_at_mut(body_len);
+        let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| fail(ErrorKind::Malformed))?;
+        let mut aad = [0u8; MAX_AAD_LEN];
+        let aad = self.aad(&mut aad, header, parts);
+        entry
+            .cipher
+            .open_in_place(nonce, aad, body, tag)
+            .map_err(|_| fail(ErrorKind::AuthenticationFailed))?;
+
+        let plaintext = &buf[body_start..body_start + body_len];
+        let (meta, data) = envelope::decode_meta(plaintext).map_err(fail)?;
+        let data_end = body_start + plaintext.len();
+        let data = data_end - data.len()..data_end;
+        let now = unix_secs(now).map_err(|e| fail(e.kind()))?;
+        meta.check_times(now, self.clock_skew).map_err(fail)?;
+        Ok(OpenedRaw {
+            meta,
+            key_id,
+            needs_reseal: key_id != keyring.primary_id(),
+            plaintext: buf,
+            data,
+        })
+    }
+
+    fn aad<'a>(&self, out: &'a mut [u8; MAX_AAD_LEN], header: &[u8], parts: u8) -> &'a [u8] {
+        let tail = &self.aad_tail;
+        let len = header.len() + tail.len() + 1;
+        out[..header.len()].copy_from_slice(header);
+        out[header.len()..len - 1].copy_from_slice(tail);
+        out[len - 1] = parts;
+        &out[..len]
+    }
+}
+
+impl fmt::Debug for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codec")
+            .field("max_value_len", &self.max_value_len)
+            .field("clock_skew", &self.clock_skew)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decodes the version and key id from the first characters, without
+/// allocating. Values too short to hold a header, nonce and tag of the
+/// shortest suite are rejected here.
+fn decode_header(encoded: &[u8]) -> Result<[u8; HEADER_LEN], Error> {
+    const MIN_ENCODED: usize = (HEADER_LEN + 12 + TAG_LEN) * 4 / 3;
+    if encoded.len() < MIN_ENCODED {
+        return Err(ErrorKind::Malformed.into());
+    }
+    let mut out = [0u8; HEADER_CHARS / 4 * 3];
+    match BASE64.decode_slice(&encoded[..HEADER_CHARS], &mut out) {
+        Ok(6) => {}
+        _ => return Err(ErrorKind::Malformed.into()),
+    }
+    let mut header = [0u8; HEADER_LEN];
+    header.copy_from_slice(&out[..HEADER_LEN]);
+    Ok(header)
+}
+
+fn validate_name(name: &str) -> Result<(), CodecError> {
+    if name.is_empty() {
+        return Err(CodecError::InvalidCookieName("it is empty"));
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(CodecError::InvalidCookieName("it is longer than 256 bytes"));
+    }
+    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if !name.bytes().all(tchar) {
+        return Err(CodecError::InvalidCookieName(
+            "it must be an HTTP token: letters, digits and !#$%&'*+-.^_`|~ only",
+        ));
+    }
+    Ok(())
+}
+
+fn aad_tail(name: &[u8], context: &[u8]) -> Box<[u8]> {
+    let mut tail = Vec::with_capacity(4 + name.len() + context.len());
+    // Both lengths are bounded by 256, so they fit a u16.
+    tail.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    tail.extend_from_slice(name);
+    tail.extend_from_slice(&(context.len() as u16).to_be_bytes());
+    tail.extend_from_slice(context);
+    tail.into_boxed_slice()
+}
+
+/// Length of unpadded base64 for `n` bytes.
+pub(crate) const fn encoded_len(n: usize) -> usize {
+    n / 3 * 4 + (n % 3 * 4).div_ceil(3)
+}
+
+/// Bytes encoded by `n` unpadded base64 characters, or `None` when no byte
+/// string encodes to that length.
+const fn decoded_len(n: usize) -> Option<usize> {
+    match n % 4 {
+        1 => None,
+        r => Some(n / 4 * 3 + r.saturating_sub(1)),
+    }
+}
+
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_decode_header(encoded: &[u8]) -> Option<(u8, KeyId)> {
+    decode_header(encoded)
+        .ok()
+        .map(|[v, id @ ..]| (v, KeyId::from_be_bytes(id)))
+}
+
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_decode_envelope(plaintext: &[u8]) -> bool {
+    envelope::decode_meta(plaintext)
+        .and_then(|(_, data)| envelope::decode_data::<std::collections::BTreeMap<String, Vec<u8>>>(data))
+        .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::envelope::Lifetimes;
+    use crate::key::Key;
+    use crate::keyring::KeySpec;
+    use crate::rng::testing::FailingRng;
+    use crate::suite::Suite;
+
+    #[test]
+    fn length_arithmetic() {
+        for n in 0..200 {
+            let encoded = BASE64.encode(vec![0xa5; n]);
+            assert_eq!(encoded.len(), encoded_len(n));
+            assert_eq!(decoded_len(encoded.len()), Some(n));
+        }
+        assert_eq!(decoded_len(5), None);
+    }
+
+    #[test]
+    fn rng_failure_is_an_error() {
+        let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+        let codec = Codec::new("s").unwrap();
+        let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+        let err = codec
+            .seal_with(&mut FailingRng, &keyring, &meta, &1u8, 0)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Rng);
+    }
+
+    #[test]
+    fn parts_are_authenticated() {
+        let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+        let codec = Codec::new("s").unwrap();
+        let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+        let value = codec
+            .seal_with(&mut ThreadCsprng, &keyring, &meta, &1u8, 2)
+            .unwrap();
+        let now = SystemTime::now();
+        assert!(codec.open_parts(&keyring, &value, now, 2).is_ok());
+        for parts in [0, 1, 3] {
+            let err = codec.open_parts(&keyring, &value, now, parts).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
+        }
+    }
+
+    #[test]
+    fn aad_encoding_is_injective() {
+        let a = Codec::new("ab").unwrap().with_context(b"c").unwrap();
+        let b = Codec::new("a").unwrap().with_context(b"bc").unwrap();
+        let (mut x, mut y) = ([0; MAX_AAD_LEN], [0; MAX_AAD_LEN]);
+        assert_ne!(a.aad(&mut x, &[1, 0, 0, 0, 1], 0), b.aad(&mut y, &[1, 0, 0, 0, 1], 0));
+    }
+
+    #[test]
+    fn seal_budget_refuses_past_the_limit() {
+        let keyring = Keyring::new(
+            KeySpec::new(1, Key::generate())
+                .suite(Suite::Aes256Gcm)
+                .seal_budget(3),
+        );
+        let codec = Codec::new("s").unwrap();
+        let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+        for _ in 0..3 {
+            codec.seal(&keyring, &meta, &()).unwrap();
+        }
+        let err = codec.seal(&keyring, &meta, &()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::KeyExhausted);
+        assert_eq!(err.key_id(), Some(1));
+    }
+}

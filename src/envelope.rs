@@ -1,0 +1,509 @@
+//! The sealed envelope: session metadata followed by the application's
+//! data, encoded with postcard.
+//!
+//! ```text
+//! plaintext = postcard(session_id: [u8; 16], issued_at: u64,
+//!                      absolute_expiry: Option<u64>, idle_expiry: Option<u64>,
+//!                      data_version: u32)
+//!           ‖ postcard(data)
+//! ```
+//!
+//! Times are whole seconds since the Unix epoch. Decoding is strict: the
+//! data must consume the plaintext exactly.
+
+use core::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use crate::error::{Error, ErrorKind};
+use crate::rng::{RandomSource, ThreadCsprng};
+
+/// Latest time the format represents: 9999-12-31T23:59:59Z.
+pub(crate) const MAX_UNIX_SECS: u64 = 253_402_300_799;
+
+/// A 128-bit random session identifier, fresh for every new or
+/// regenerated session and kept across re-seals.
+///
+/// `Debug` shows only the first four bytes, enough to correlate log lines.
+///
+/// ```
+/// use sealed_session::{Lifetimes, SessionMeta};
+/// let a = SessionMeta::new(Lifetimes::default()).unwrap();
+/// let b = SessionMeta::new(Lifetimes::default()).unwrap();
+/// assert_ne!(a.session_id(), b.session_id());
+/// assert_eq!(a.session_id().as_bytes().len(), 16);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId([u8; 16]);
+
+impl SessionId {
+    /// The id's bytes.
+    ///
+    /// ```
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+    /// assert_eq!(meta.session_id().as_bytes().len(), 16);
+    /// ```
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    pub(crate) fn generate(rng: &mut impl RandomSource) -> Result<Self, Error> {
+        let mut id = [0u8; 16];
+        rng.fill(&mut id).map_err(|_| Error::new(ErrorKind::Rng))?;
+        Ok(Self(id))
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b, c, d, ..] = self.0;
+        write!(f, "SessionId({a:02x}{b:02x}{c:02x}{d:02x}…)")
+    }
+}
+
+/// How long sessions live. Both limits are sealed inside the value and
+/// enforced on every open, whatever the browser does with the cookie.
+///
+/// The defaults are the ASVS level 2 row: 12 hours absolute, 30 minutes
+/// idle.
+///
+/// ```
+/// use std::time::Duration;
+/// use sealed_session::Lifetimes;
+///
+/// let lifetimes = Lifetimes::default();
+/// assert_eq!(lifetimes.absolute, Some(Duration::from_secs(12 * 3600)));
+/// assert_eq!(lifetimes.idle, Some(Duration::from_secs(30 * 60)));
+/// let remember_me = Lifetimes::new(Some(Duration::from_secs(30 * 86400)), None);
+/// # drop(remember_me);
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Time from issue (login) after which the session ends, refreshed or
+    /// not.
+    pub absolute: Option<Duration>,
+    /// Time without a re-seal after which the session ends.
+    pub idle: Option<Duration>,
+}
+
+impl Lifetimes {
+    /// Both limits, each optional.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use sealed_session::Lifetimes;
+    /// let l = Lifetimes::new(None, Some(Duration::from_secs(600)));
+    /// assert_eq!(l.absolute, None);
+    /// ```
+    pub const fn new(absolute: Option<Duration>, idle: Option<Duration>) -> Self {
+        Self { absolute, idle }
+    }
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self::new(
+            Some(Duration::from_secs(12 * 60 * 60)),
+            Some(Duration::from_secs(30 * 60)),
+        )
+    }
+}
+
+/// The metadata sealed alongside the data: who the session is and when it
+/// ends.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use sealed_session::{Lifetimes, SessionMeta};
+///
+/// let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// let meta = SessionMeta::new_at(Lifetimes::default(), now)?;
+/// assert_eq!(meta.issued_at(), now);
+/// assert_eq!(meta.expires_at(), Some(now + Duration::from_secs(1800)));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionMeta {
+    pub(crate) session_id: SessionId,
+    pub(crate) issued_at: u64,
+    pub(crate) absolute_expiry: Option<u64>,
+    pub(crate) idle_expiry: Option<u64>,
+    pub(crate) data_version: u32,
+}
+
+/// The wire layout of [`SessionMeta`]; field order is part of the format.
+#[derive(Serialize, Deserialize)]
+struct MetaWire {
+    session_id: [u8; 16],
+    issued_at: u64,
+    absolute_expiry: Option<u64>,
+    idle_expiry: Option<u64>,
+    data_version: u32,
+}
+
+impl SessionMeta {
+    /// A new session issued now, with a fresh random id.
+    ///
+    /// ```
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let meta = SessionMeta::new(Lifetimes::default())?;
+    /// assert_eq!(meta.data_version(), 0);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn new(lifetimes: Lifetimes) -> Result<Self, Error> {
+        Self::new_at(lifetimes, SystemTime::now())
+    }
+
+    /// A new session issued at `now`.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sealed_session::{ErrorKind, Lifetimes, SessionMeta};
+    /// let before_epoch = UNIX_EPOCH - Duration::from_secs(1);
+    /// let err = SessionMeta::new_at(Lifetimes::default(), before_epoch).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Clock);
+    /// ```
+    pub fn new_at(lifetimes: Lifetimes, now: SystemTime) -> Result<Self, Error> {
+        Self::generate(&mut ThreadCsprng, lifetimes, now)
+    }
+
+    pub(crate) fn generate(
+        rng: &mut impl RandomSource,
+        lifetimes: Lifetimes,
+        now: SystemTime,
+    ) -> Result<Self, Error> {
+        let now = unix_secs(now)?;
+        Ok(Self {
+            session_id: SessionId::generate(rng)?,
+            issued_at: now,
+            absolute_expiry: lifetimes.absolute.map(|d| add_secs(now, d)).transpose()?,
+            idle_expiry: lifetimes.idle.map(|d| add_secs(now, d)).transpose()?,
+            data_version: 0,
+        })
+    }
+
+    /// Sets the application's data version (see the crate docs on
+    /// migrations).
+    ///
+    /// ```
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let meta = SessionMeta::new(Lifetimes::default())?.with_data_version(3);
+    /// assert_eq!(meta.data_version(), 3);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn with_data_version(mut self, version: u32) -> Self {
+        self.data_version = version;
+        self
+    }
+
+    /// Moves the idle deadline to `now + idle`, keeping the id, issue time
+    /// and absolute expiry.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let mut meta = SessionMeta::new_at(Lifetimes::default(), t0)?;
+    /// let id = *meta.session_id();
+    /// meta.touch_at(Duration::from_secs(1800), t0 + Duration::from_secs(600))?;
+    /// assert_eq!(meta.idle_expiry(), Some(t0 + Duration::from_secs(2400)));
+    /// assert_eq!((meta.issued_at(), *meta.session_id()), (t0, id));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn touch_at(&mut self, idle: Duration, now: SystemTime) -> Result<(), Error> {
+        self.idle_expiry = Some(add_secs(unix_secs(now)?, idle)?);
+        Ok(())
+    }
+
+    /// The session's id.
+    ///
+    /// ```
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let meta = SessionMeta::new(Lifetimes::default())?;
+    /// println!("{:?}", meta.session_id());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub const fn session_id(&self) -> &SessionId {
+        &self.session_id
+    }
+
+    /// When the session was issued (or last regenerated).
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let t = UNIX_EPOCH + Duration::from_secs(42);
+    /// assert_eq!(SessionMeta::new_at(Lifetimes::default(), t)?.issued_at(), t);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn issued_at(&self) -> SystemTime {
+        to_system_time(self.issued_at)
+    }
+
+    /// The absolute expiry, if the session has one.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let t = UNIX_EPOCH + Duration::from_secs(42);
+    /// let meta = SessionMeta::new_at(Lifetimes::new(Some(Duration::from_secs(8)), None), t)?;
+    /// assert_eq!(meta.absolute_expiry(), Some(t + Duration::from_secs(8)));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn absolute_expiry(&self) -> Option<SystemTime> {
+        self.absolute_expiry.map(to_system_time)
+    }
+
+    /// The idle deadline, if the session has one.
+    ///
+    /// ```
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let meta = SessionMeta::new(Lifetimes::new(None, None))?;
+    /// assert_eq!(meta.idle_expiry(), None);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn idle_expiry(&self) -> Option<SystemTime> {
+        self.idle_expiry.map(to_system_time)
+    }
+
+    /// The earlier of the two deadlines: when the session ends unless it is
+    /// touched first. Cookie `Max-Age` follows it.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let t = UNIX_EPOCH + Duration::from_secs(100);
+    /// let l = Lifetimes::new(Some(Duration::from_secs(50)), Some(Duration::from_secs(70)));
+    /// assert_eq!(SessionMeta::new_at(l, t)?.expires_at(), Some(t + Duration::from_secs(50)));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        match (self.absolute_expiry, self.idle_expiry) {
+            (Some(a), Some(i)) => Some(a.min(i)),
+            (a, i) => a.or(i),
+        }
+        .map(to_system_time)
+    }
+
+    /// The application's data version sealed with the data.
+    ///
+    /// ```
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// assert_eq!(SessionMeta::new(Lifetimes::default())?.data_version(), 0);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub const fn data_version(&self) -> u32 {
+        self.data_version
+    }
+
+    /// Checks the sealed times against `now`.
+    pub(crate) fn check_times(&self, now: u64, skew: u64) -> Result<(), ErrorKind> {
+        if self.issued_at > now.saturating_add(skew) {
+            return Err(ErrorKind::NotYetValid);
+        }
+        if self.absolute_expiry.is_some_and(|t| now >= t) {
+            return Err(ErrorKind::ExpiredAbsolute);
+        }
+        if self.idle_expiry.is_some_and(|t| now >= t) {
+            return Err(ErrorKind::ExpiredIdle);
+        }
+        Ok(())
+    }
+
+    fn to_wire(&self) -> MetaWire {
+        MetaWire {
+            session_id: self.session_id.0,
+            issued_at: self.issued_at,
+            absolute_expiry: self.absolute_expiry,
+            idle_expiry: self.idle_expiry,
+            data_version: self.data_version,
+        }
+    }
+}
+
+impl fmt::Debug for SessionMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionMeta")
+            .field("session_id", &self.session_id)
+            .field("issued_at", &self.issued_at)
+            .field("absolute_expiry", &self.absolute_expiry)
+            .field("idle_expiry", &self.idle_expiry)
+            .field("data_version", &self.data_version)
+            .finish()
+    }
+}
+
+pub(crate) fn unix_secs(now: SystemTime) -> Result<u64, Error> {
+    match now.duration_since(UNIX_EPOCH) {
+        Ok(d) if d.as_secs() <= MAX_UNIX_SECS => Ok(d.as_secs()),
+        _ => Err(Error::new(ErrorKind::Clock)),
+    }
+}
+
+fn add_secs(base: u64, d: Duration) -> Result<u64, Error> {
+    base.checked_add(d.as_secs())
+        .filter(|t| *t <= MAX_UNIX_SECS)
+        .ok_or(Error::new(ErrorKind::Clock))
+}
+
+fn to_system_time(secs: u64) -> SystemTime {
+    // Every stored time is at most MAX_UNIX_SECS, which SystemTime holds.
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// A postcard output that never leaves a plaintext copy behind: when it
+/// must grow, the old allocation is zeroized before it is freed.
+pub(crate) struct ZeroizingVec(pub(crate) Vec<u8>);
+
+impl ZeroizingVec {
+    fn reserve(&mut self, extra: usize) {
+        let vec = &mut self.0;
+        if vec.capacity() - vec.len() < extra {
+            let wanted = vec.len().saturating_add(extra).max(vec.capacity() * 2);
+            let mut grown = Vec::with_capacity(wanted);
+            grown.extend_from_slice(vec);
+            vec.zeroize();
+            *vec = grown;
+        }
+    }
+}
+
+impl postcard::ser_flavors::Flavor for ZeroizingVec {
+    type Output = Vec<u8>;
+
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.reserve(data.len());
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.reserve(1);
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<Vec<u8>> {
+        Ok(self.0)
+    }
+}
+
+/// Appends the envelope of `meta` and `data` to `out`.
+pub(crate) fn encode_into<T: Serialize + ?Sized>(
+    out: Vec<u8>,
+    meta: &SessionMeta,
+    data: &T,
+) -> Result<Vec<u8>, Error> {
+    postcard::serialize_with_flavor(&(meta.to_wire(), data), ZeroizingVec(out))
+        .map_err(|_| Error::new(ErrorKind::PayloadEncode))
+}
+
+/// Splits a plaintext into its metadata and the data's bytes.
+pub(crate) fn decode_meta(plaintext: &[u8]) -> Result<(SessionMeta, &[u8]), ErrorKind> {
+    let (wire, rest) = postcard::take_from_bytes::<MetaWire>(plaintext)
+        .map_err(|_| ErrorKind::PayloadDecode)?;
+    let in_range = |t: Option<u64>| t.is_none_or(|t| t <= MAX_UNIX_SECS);
+    if !(in_range(Some(wire.issued_at))
+        && in_range(wire.absolute_expiry)
+        && in_range(wire.idle_expiry))
+    {
+        return Err(ErrorKind::PayloadDecode);
+    }
+    let meta = SessionMeta {
+        session_id: SessionId(wire.session_id),
+        issued_at: wire.issued_at,
+        absolute_expiry: wire.absolute_expiry,
+        idle_expiry: wire.idle_expiry,
+        data_version: wire.data_version,
+    };
+    Ok((meta, rest))
+}
+
+/// Decodes the application's data, which must use every byte.
+pub(crate) fn decode_data<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ErrorKind> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((data, [])) => Ok(data),
+        _ => Err(ErrorKind::PayloadDecode),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::testing::{FailingRng, FixedRng};
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn envelope_round_trip_and_strictness() {
+        let meta = SessionMeta::generate(&mut FixedRng(&[9; 16]), Lifetimes::default(), at(1000))
+            .unwrap()
+            .with_data_version(4);
+        let bytes = encode_into(Vec::new(), &meta, &("alice", 7u32)).unwrap();
+        let (back, rest) = decode_meta(&bytes).unwrap();
+        assert_eq!(back, meta);
+        assert_eq!(decode_data::<(String, u32)>(rest).unwrap(), ("alice".into(), 7));
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        let (_, rest) = decode_meta(&trailing).unwrap();
+        assert_eq!(decode_data::<(String, u32)>(rest), Err(ErrorKind::PayloadDecode));
+        for cut in 0..bytes.len() {
+            let r = decode_meta(&bytes[..cut]).and_then(|(_, d)| decode_data::<(String, u32)>(d));
+            assert_eq!(r, Err(ErrorKind::PayloadDecode), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_times_are_rejected() {
+        let mut meta =
+            SessionMeta::generate(&mut FixedRng(&[1; 16]), Lifetimes::default(), at(5)).unwrap();
+        meta.absolute_expiry = Some(u64::MAX);
+        let bytes = encode_into(Vec::new(), &meta, &()).unwrap();
+        assert_eq!(decode_meta(&bytes).unwrap_err(), ErrorKind::PayloadDecode);
+        meta.absolute_expiry = None;
+        meta.issued_at = u64::MAX;
+        let bytes = encode_into(Vec::new(), &meta, &()).unwrap();
+        assert_eq!(decode_meta(&bytes).unwrap_err(), ErrorKind::PayloadDecode);
+    }
+
+    #[test]
+    fn time_checks() {
+        let lifetimes = Lifetimes::new(Some(Duration::from_secs(100)), Some(Duration::from_secs(10)));
+        let meta = SessionMeta::generate(&mut FixedRng(&[1; 16]), lifetimes, at(1000)).unwrap();
+        assert_eq!(meta.check_times(1000, 60), Ok(()));
+        assert_eq!(meta.check_times(1009, 60), Ok(()));
+        assert_eq!(meta.check_times(1010, 60), Err(ErrorKind::ExpiredIdle));
+        assert_eq!(meta.check_times(940, 60), Ok(()), "30 s early within 60 s skew");
+        assert_eq!(meta.check_times(939, 60), Err(ErrorKind::NotYetValid));
+        let mut touched = meta.clone();
+        touched.touch_at(Duration::from_secs(10), at(1095)).unwrap();
+        assert_eq!(touched.check_times(1099, 60), Ok(()));
+        assert_eq!(touched.check_times(1100, 60), Err(ErrorKind::ExpiredAbsolute));
+    }
+
+    #[test]
+    fn clock_and_rng_failures_are_errors() {
+        let err = SessionMeta::new_at(Lifetimes::default(), UNIX_EPOCH - Duration::from_secs(1));
+        assert_eq!(err.unwrap_err().kind(), ErrorKind::Clock);
+        let far = Lifetimes::new(Some(Duration::from_secs(u64::MAX)), None);
+        assert_eq!(SessionMeta::new_at(far, at(0)).unwrap_err().kind(), ErrorKind::Clock);
+        let err = SessionMeta::generate(&mut FailingRng, Lifetimes::default(), at(0));
+        assert_eq!(err.unwrap_err().kind(), ErrorKind::Rng);
+    }
+
+    #[test]
+    fn growth_keeps_contents() {
+        let mut out = ZeroizingVec(Vec::with_capacity(1));
+        for i in 0..1000u32 {
+            postcard::ser_flavors::Flavor::try_extend(&mut out, &i.to_le_bytes()).unwrap();
+        }
+        assert_eq!(out.0.len(), 4000);
+        assert_eq!(&out.0[3996..], &999u32.to_le_bytes());
+    }
+}

@@ -1,0 +1,324 @@
+//! Key material: exactly 32 random bytes, never printed, zeroized on drop.
+
+use core::fmt;
+use core::str::FromStr;
+
+use base64ct::Encoding as _;
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::rng;
+
+/// Length of a [`Key`] in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// Longest textual key accepted: 32 bytes are 44 base64 or 64 hex
+/// characters; longer input is refused before any decoding work.
+const MAX_TEXT_LEN: usize = 256;
+
+/// A 256-bit secret key.
+///
+/// Keys are full-entropy random bytes: generate them with [`Key::generate`]
+/// or `openssl rand -base64 32`. There is deliberately no way to build one
+/// from a passphrase. `Debug` prints no key material, equality is constant
+/// time, and the bytes are zeroized when the key is dropped.
+///
+/// ```
+/// use sealed_session::Key;
+///
+/// // What `openssl rand -base64 32` prints:
+/// let key: Key = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=".parse().unwrap();
+/// assert_eq!(format!("{key:?}"), "Key(<redacted>)");
+/// ```
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct Key {
+    bytes: Box<[u8; KEY_LEN]>,
+}
+
+/// Why text or bytes could not become a [`Key`]. Messages never echo the
+/// input.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyError {
+    /// The text is neither base64 (standard or URL-safe, padded or not) nor
+    /// 64 hexadecimal digits.
+    InvalidEncoding,
+    /// The material decoded to the wrong number of bytes.
+    WrongLength {
+        /// How many bytes the input decoded to.
+        found: usize,
+    },
+    /// Every byte is zero: a placeholder, not a key.
+    AllZero,
+    /// The operating system's random number generator failed.
+    Rng,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const HOW: &str = "generate one with `openssl rand -base64 32`";
+        match self {
+            Self::InvalidEncoding => write!(
+                f,
+                "key is neither base64 (44 characters, as printed by `openssl rand -base64 32`) \
+                 nor hex (64 characters, as printed by `openssl rand -hex 32`)"
+            ),
+            Self::WrongLength { found } => {
+                write!(
+                    f,
+                    "key must be exactly {KEY_LEN} bytes, but it decodes to {found} bytes"
+                )?;
+                match *found {
+                    64 => write!(
+                        f,
+                        " (a 64-byte key, as the `cookie` crate and actix-session use, is two \
+                         keys in one; sealed-session takes a single 32-byte key: {HOW})"
+                    ),
+                    16 | 24 => write!(f, " (AES-128/192 keys are not accepted: {HOW})"),
+                    _ => write!(f, "; {HOW}"),
+                }
+            }
+            Self::AllZero => write!(f, "key is all zero bytes, a placeholder: {HOW}"),
+            Self::Rng => write!(f, "the operating system's random number generator failed"),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+impl Key {
+    /// Generates a fresh key from the operating system's CSPRNG.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot provide random bytes; use
+    /// [`Key::try_generate`] to handle that as an error.
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    /// assert_ne!(Key::generate(), Key::generate());
+    /// ```
+    pub fn generate() -> Self {
+        match Self::try_generate() {
+            Ok(key) => key,
+            Err(err) => panic!("sealed-session: {err}"),
+        }
+    }
+
+    /// Generates a fresh key from the operating system's CSPRNG, or reports
+    /// that it failed.
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    /// let key = Key::try_generate().expect("OS random number generator");
+    /// # drop(key);
+    /// ```
+    pub fn try_generate() -> Result<Self, KeyError> {
+        let mut bytes = Box::new([0u8; KEY_LEN]);
+        rng::fill_from_os(&mut bytes[..]).map_err(|_| KeyError::Rng)?;
+        Self::from_boxed(bytes)
+    }
+
+    /// Takes exactly 32 bytes of key material.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyError};
+    /// assert!(Key::from_bytes(&[7; 32]).is_ok());
+    /// assert_eq!(Key::from_bytes(&[7; 31]).unwrap_err(), KeyError::WrongLength { found: 31 });
+    /// assert_eq!(Key::from_bytes(&[0; 32]).unwrap_err(), KeyError::AllZero);
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        let array: &[u8; KEY_LEN] = bytes.try_into().map_err(|_| KeyError::WrongLength {
+            found: bytes.len(),
+        })?;
+        Self::from_boxed(Box::new(*array))
+    }
+
+    /// Parses base64: the standard or URL-safe alphabet, with or without
+    /// padding, surrounding whitespace ignored. This is what
+    /// `openssl rand -base64 32` prints.
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    /// let key = Key::from_base64("q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=").unwrap();
+    /// assert_eq!(key, Key::from_base64("q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA").unwrap());
+    /// ```
+    pub fn from_base64(text: &str) -> Result<Self, KeyError> {
+        let text = bounded(text)?;
+        let mut buf = Zeroizing::new([0u8; MAX_TEXT_LEN]);
+        let url_safe = text.bytes().any(|b| b == b'-' || b == b'_');
+        let padded = text.ends_with('=');
+        let decoded = match (url_safe, padded) {
+            (false, true) => base64ct::Base64::decode(text, &mut buf[..]),
+            (false, false) => base64ct::Base64Unpadded::decode(text, &mut buf[..]),
+            (true, true) => base64ct::Base64Url::decode(text, &mut buf[..]),
+            (true, false) => base64ct::Base64UrlUnpadded::decode(text, &mut buf[..]),
+        }
+        .map_err(|_| KeyError::InvalidEncoding)?;
+        Self::from_bytes(decoded)
+    }
+
+    /// Parses 64 hexadecimal digits (either case), as printed by
+    /// `openssl rand -hex 32`.
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    /// let hex = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+    /// assert!(Key::from_hex(hex).is_ok());
+    /// ```
+    pub fn from_hex(text: &str) -> Result<Self, KeyError> {
+        let text = bounded(text)?;
+        let mut buf = Zeroizing::new([0u8; MAX_TEXT_LEN / 2]);
+        let decoded =
+            base16ct::mixed::decode(text, &mut buf[..]).map_err(|_| KeyError::InvalidEncoding)?;
+        Self::from_bytes(decoded)
+    }
+
+    fn from_boxed(bytes: Box<[u8; KEY_LEN]>) -> Result<Self, KeyError> {
+        let key = Self { bytes };
+        if bool::from(key.bytes[..].ct_eq(&[0u8; KEY_LEN])) {
+            return Err(KeyError::AllZero);
+        }
+        Ok(key)
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.bytes
+    }
+}
+
+fn bounded(text: &str) -> Result<&str, KeyError> {
+    let text = text.trim();
+    if text.len() > MAX_TEXT_LEN {
+        return Err(KeyError::InvalidEncoding);
+    }
+    Ok(text)
+}
+
+/// Parses hex when the text is exactly 64 hexadecimal digits, base64
+/// otherwise.
+///
+/// ```
+/// use sealed_session::Key;
+/// let from_hex: Key = "00".repeat(31).chars().chain("01".chars()).collect::<String>().parse().unwrap();
+/// let from_b64: Key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE=".parse().unwrap();
+/// assert_eq!(from_hex, from_b64);
+/// ```
+impl FromStr for Key {
+    type Err = KeyError;
+
+    fn from_str(text: &str) -> Result<Self, KeyError> {
+        let trimmed = text.trim();
+        if trimmed.len() == 2 * KEY_LEN && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Self::from_hex(trimmed)
+        } else {
+            Self::from_base64(trimmed)
+        }
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Key(<redacted>)")
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes[..].ct_eq(&other.bytes[..]).into()
+    }
+}
+
+impl Eq for Key {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B64: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+
+    #[test]
+    fn debug_is_redacted() {
+        let key = Key::from_base64(B64).unwrap();
+        let shown = format!("{key:?} {key:#?}");
+        assert_eq!(format!("{key:?}"), "Key(<redacted>)");
+        assert!(!shown.contains(B64.trim_end_matches('=')));
+        assert!(!shown.to_lowercase().contains("abcdef"));
+    }
+
+    #[test]
+    fn accepts_every_base64_flavour_and_hex() {
+        let reference = Key::from_base64(B64).unwrap();
+        let url = B64.replace('+', "-").replace('/', "_");
+        for text in [
+            B64,
+            B64.trim_end_matches('='),
+            &url,
+            url.trim_end_matches('='),
+            " q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n",
+        ] {
+            assert_eq!(Key::from_str(text).unwrap(), reference, "{text:?}");
+        }
+        let hex = "abcdef1234567890abcdef1234567890abcdef1234567890abcdef1234567890";
+        assert_eq!(
+            Key::from_str(hex).unwrap(),
+            Key::from_str(&hex.to_uppercase()).unwrap()
+        );
+    }
+
+    #[test]
+    fn wrong_lengths_explain_themselves() {
+        let b64_of = |n: usize| base64ct::Base64::encode_string(&vec![1u8; n]);
+        for n in [0, 16, 31, 33, 48, 64] {
+            let err = Key::from_str(&b64_of(n)).unwrap_err();
+            assert_eq!(err, KeyError::WrongLength { found: n });
+            let msg = err.to_string();
+            assert!(msg.contains("openssl rand -base64 32"), "{msg}");
+        }
+        let msg = Key::from_str(&b64_of(64)).unwrap_err().to_string();
+        assert!(msg.contains("two keys in one"), "{msg}");
+    }
+
+    #[test]
+    fn errors_never_echo_input() {
+        let secretish = "c2VjcmV0LXNlY3JldC1zZWNyZXQ$";
+        for err in [
+            Key::from_str(secretish).unwrap_err(),
+            Key::from_str(&"A".repeat(1000)).unwrap_err(),
+            Key::from_hex("zz".repeat(32).as_str()).unwrap_err(),
+        ] {
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("c2VjcmV0"), "{shown}");
+            assert!(!shown.contains("AAAA"), "{shown}");
+            assert!(!shown.contains("zz"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn rejects_zero_and_garbage() {
+        assert_eq!(Key::from_bytes(&[0; 32]).unwrap_err(), KeyError::AllZero);
+        assert_eq!(
+            Key::from_str("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").unwrap_err(),
+            KeyError::AllZero
+        );
+        assert_eq!(
+            Key::from_str("not a key at all!").unwrap_err(),
+            KeyError::InvalidEncoding
+        );
+        assert_eq!(Key::from_str("").unwrap_err(), KeyError::WrongLength { found: 0 });
+    }
+
+    #[test]
+    fn generated_keys_differ() {
+        assert_ne!(Key::generate(), Key::try_generate().unwrap());
+    }
+
+    #[test]
+    fn key_zeroizes() {
+        fn assert_zeroize_on_drop<T: ZeroizeOnDrop>() {}
+        assert_zeroize_on_drop::<Key>();
+        let mut key = Key::from_base64(B64).unwrap();
+        key.zeroize();
+        assert_eq!(*key.as_bytes(), [0u8; KEY_LEN]);
+    }
+}

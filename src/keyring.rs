@@ -1,0 +1,587 @@
+//! Keys with ids: one primary that seals, any number that only open.
+
+use core::fmt;
+use core::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+
+use crate::key::{Key, KeyError};
+use crate::suite::{Cipher, Suite};
+
+/// A key's id, written in every sealed value's header (not secret).
+pub type KeyId = u32;
+
+/// Default seal budget of an [`Suite::Aes256Gcm`] key, per process.
+///
+/// NIST SP 800-38D allows 2³² random-nonce seals per key across every
+/// server that shares it. 2²⁸ per process leaves room for 16 processes;
+/// lower it with [`KeySpec::seal_budget`] for larger fleets.
+pub const DEFAULT_AES_GCM_SEAL_BUDGET: u64 = 1 << 28;
+
+/// A key together with its id, suite and seal budget, ready to join a
+/// [`Keyring`].
+///
+/// ```
+/// use sealed_session::{Key, KeySpec, Suite};
+/// let spec = KeySpec::new(3, Key::generate()).suite(Suite::Aes256Gcm).seal_budget(1_000_000);
+/// # drop(spec);
+/// ```
+#[derive(Debug)]
+pub struct KeySpec {
+    id: KeyId,
+    key: Key,
+    suite: Suite,
+    seal_budget: Option<u64>,
+}
+
+impl KeySpec {
+    /// A key with the default suite ([`Suite::Xaes256Gcm`]).
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec};
+    /// let spec = KeySpec::new(1, Key::generate());
+    /// # drop(spec);
+    /// ```
+    pub fn new(id: KeyId, key: Key) -> Self {
+        Self {
+            id,
+            key,
+            suite: Suite::default(),
+            seal_budget: None,
+        }
+    }
+
+    /// Uses another cipher suite with this key.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Suite};
+    /// let spec = KeySpec::new(1, Key::generate()).suite(Suite::XChaCha20Poly1305);
+    /// # drop(spec);
+    /// ```
+    pub fn suite(mut self, suite: Suite) -> Self {
+        self.suite = suite;
+        self
+    }
+
+    /// Caps how many values this process may seal with the key; past it,
+    /// sealing fails with [`ErrorKind::KeyExhausted`](crate::ErrorKind::KeyExhausted).
+    /// [`Suite::Aes256Gcm`] keys default to [`DEFAULT_AES_GCM_SEAL_BUDGET`];
+    /// the 192-bit-nonce suites default to no cap.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Suite};
+    /// // A fleet of 64 servers sharing the key: 2^32 / 64 each.
+    /// let spec = KeySpec::new(1, Key::generate()).suite(Suite::Aes256Gcm).seal_budget(1 << 26);
+    /// # drop(spec);
+    /// ```
+    pub fn seal_budget(mut self, seals: u64) -> Self {
+        self.seal_budget = Some(seals);
+        self
+    }
+
+    fn into_entry(self) -> Arc<KeyEntry> {
+        let budget = self.seal_budget.or(match self.suite {
+            Suite::Aes256Gcm => Some(DEFAULT_AES_GCM_SEAL_BUDGET),
+            Suite::Xaes256Gcm | Suite::XChaCha20Poly1305 => None,
+        });
+        Arc::new(KeyEntry {
+            id: self.id,
+            suite: self.suite,
+            cipher: Cipher::new(self.suite, &self.key),
+            seals: AtomicU64::new(0),
+            seal_budget: budget,
+        })
+        // `self.key` is dropped, and zeroized, here: only the cipher remains.
+    }
+}
+
+/// One key's cipher, built once; shared between keyring versions so that
+/// counters survive rotation.
+pub(crate) struct KeyEntry {
+    pub(crate) id: KeyId,
+    pub(crate) suite: Suite,
+    pub(crate) cipher: Cipher,
+    seals: AtomicU64,
+    seal_budget: Option<u64>,
+}
+
+impl KeyEntry {
+    /// Counts one seal; `false` once the budget is spent.
+    pub(crate) fn reserve_seal(&self) -> bool {
+        let before = self.seals.fetch_add(1, Ordering::Relaxed);
+        match self.seal_budget {
+            Some(budget) => before < budget,
+            None => true,
+        }
+    }
+}
+
+/// A set of keys: exactly one primary, which seals, and any number of
+/// accept-only keys, which open values sealed before a rotation.
+///
+/// Cloning is cheap (a reference count). Rotation methods change this
+/// handle only; hand the new keyring to the session layer to make it live.
+///
+/// Rotation without logging anyone out, across a fleet:
+/// 1. add the new key as accept-only on every instance;
+/// 2. once every instance accepts it, promote it to primary everywhere;
+/// 3. after the absolute session lifetime, retire the old key.
+///
+/// ```
+/// use sealed_session::{Key, KeySpec, Keyring};
+///
+/// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+/// keyring.add_accept_only(KeySpec::new(2, Key::generate()))?;
+/// keyring.promote(2)?;
+/// keyring.retire(1)?;
+/// assert_eq!(keyring.primary_id(), 2);
+/// assert_eq!(keyring.key_ids(), vec![2]);
+/// # Ok::<(), sealed_session::KeyringError>(())
+/// ```
+#[derive(Clone)]
+pub struct Keyring {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    /// The primary is always `entries[0]`.
+    entries: Vec<Arc<KeyEntry>>,
+}
+
+/// A keyring could not be built or changed. Messages name the offending
+/// entry or id and never print key material.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyringError {
+    /// A keyring needs at least one key.
+    Empty,
+    /// Two keys share an id; ids must be unique and never reused.
+    DuplicateKeyId(KeyId),
+    /// No key with this id is in the keyring.
+    UnknownKeyId(KeyId),
+    /// The primary key cannot be retired.
+    RetirePrimary(KeyId),
+    /// An entry of a keyring string is not `id:key` or `id:suite:key`.
+    Syntax {
+        /// 1-based position of the entry.
+        entry: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An entry's key material is invalid.
+    Key {
+        /// 1-based position of the entry.
+        entry: usize,
+        /// The entry's key id.
+        id: KeyId,
+        /// What is wrong with the key.
+        source: KeyError,
+    },
+    /// The environment variable is not set, or not UTF-8.
+    Env {
+        /// The variable's name.
+        var: String,
+    },
+    /// The key file could not be read.
+    Io {
+        /// The file's path.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+}
+
+impl fmt::Display for KeyringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str(
+                "the keyring is empty: give at least one key, e.g. SESSION_KEYS=\"1:<base64>\" \
+                 with a key from `openssl rand -base64 32`",
+            ),
+            Self::DuplicateKeyId(id) => write!(
+                f,
+                "key id {id} appears twice: every key needs its own id, never reused"
+            ),
+            Self::UnknownKeyId(id) => write!(f, "no key with id {id} in the keyring"),
+            Self::RetirePrimary(id) => write!(
+                f,
+                "key {id} is the primary and cannot be retired: promote another key first"
+            ),
+            Self::Syntax { entry, reason } => write!(
+                f,
+                "keyring entry {entry}: {reason}; expected `id:key` or `id:suite:key`, \
+                 entries separated by commas, primary first"
+            ),
+            Self::Key { entry, id, source } => {
+                write!(f, "keyring entry {entry} (key id {id}): {source}")
+            }
+            Self::Env { var } => write!(
+                f,
+                "environment variable {var} is not set (or not UTF-8): set it to \
+                 \"1:<base64 key>\", with a key from `openssl rand -base64 32`"
+            ),
+            Self::Io { path, message } => write!(f, "cannot read key file {path}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for KeyringError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Key { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl Keyring {
+    /// A keyring whose only key is the primary.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// assert_eq!(keyring.primary_id(), 1);
+    /// ```
+    pub fn new(primary: KeySpec) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                entries: vec![primary.into_entry()],
+            }),
+        }
+    }
+
+    /// Adds a key that opens values but does not seal them (step 1 of a
+    /// rotation).
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring, KeyringError};
+    /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// keyring.add_accept_only(KeySpec::new(2, Key::generate()))?;
+    /// assert_eq!(keyring.primary_id(), 1);
+    /// let again = keyring.add_accept_only(KeySpec::new(2, Key::generate()));
+    /// assert_eq!(again.unwrap_err(), KeyringError::DuplicateKeyId(2));
+    /// # Ok::<(), KeyringError>(())
+    /// ```
+    pub fn add_accept_only(&mut self, spec: KeySpec) -> Result<(), KeyringError> {
+        if self.contains(spec.id) {
+            return Err(KeyringError::DuplicateKeyId(spec.id));
+        }
+        Arc::make_mut(&mut self.inner)
+            .entries
+            .push(spec.into_entry());
+        Ok(())
+    }
+
+    /// Makes a key already in the keyring the primary; the previous primary
+    /// becomes accept-only (step 2 of a rotation).
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring, KeyringError};
+    /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// assert_eq!(keyring.promote(2).unwrap_err(), KeyringError::UnknownKeyId(2));
+    /// # Ok::<(), KeyringError>(())
+    /// ```
+    pub fn promote(&mut self, id: KeyId) -> Result<(), KeyringError> {
+        let index = self.position(id).ok_or(KeyringError::UnknownKeyId(id))?;
+        let entries = &mut Arc::make_mut(&mut self.inner).entries;
+        let entry = entries.remove(index);
+        entries.insert(0, entry);
+        Ok(())
+    }
+
+    /// Removes an accept-only key: values sealed under it stop opening
+    /// (step 3 of a rotation, after the absolute session lifetime).
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring, KeyringError};
+    /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// assert_eq!(keyring.retire(1).unwrap_err(), KeyringError::RetirePrimary(1));
+    /// ```
+    pub fn retire(&mut self, id: KeyId) -> Result<(), KeyringError> {
+        match self.position(id) {
+            None => Err(KeyringError::UnknownKeyId(id)),
+            Some(0) => Err(KeyringError::RetirePrimary(id)),
+            Some(index) => {
+                Arc::make_mut(&mut self.inner).entries.remove(index);
+                Ok(())
+            }
+        }
+    }
+
+    /// The id of the key that seals.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// let keyring = Keyring::new(KeySpec::new(9, Key::generate()));
+    /// assert_eq!(keyring.primary_id(), 9);
+    /// ```
+    pub fn primary_id(&self) -> KeyId {
+        self.primary().id
+    }
+
+    /// Every key id, primary first.
+    ///
+    /// ```
+    /// # use sealed_session::Keyring;
+    /// let keyring: Keyring = "2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=".parse()?;
+    /// assert_eq!(keyring.key_ids(), vec![2, 1]);
+    /// # Ok::<(), sealed_session::KeyringError>(())
+    /// ```
+    pub fn key_ids(&self) -> Vec<KeyId> {
+        self.inner.entries.iter().map(|e| e.id).collect()
+    }
+
+    /// Whether a key with this id is in the keyring.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// assert!(keyring.contains(1) && !keyring.contains(2));
+    /// ```
+    pub fn contains(&self, id: KeyId) -> bool {
+        self.position(id).is_some()
+    }
+
+    /// The suite a key is used with.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring, Suite};
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// assert_eq!(keyring.suite(1), Some(Suite::Xaes256Gcm));
+    /// ```
+    pub fn suite(&self, id: KeyId) -> Option<Suite> {
+        self.entry(id).map(|e| e.suite)
+    }
+
+    /// How many values this process has sealed with a key (or tried to,
+    /// once its budget was spent); counted since the key joined a keyring.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// assert_eq!(keyring.seal_count(1), Some(0));
+    /// ```
+    pub fn seal_count(&self, id: KeyId) -> Option<u64> {
+        self.entry(id).map(|e| e.seals.load(Ordering::Relaxed))
+    }
+
+    /// Reads a keyring from an environment variable holding a keyring
+    /// string (see [`Keyring::from_str`]). Only reads the environment.
+    ///
+    /// ```
+    /// # use sealed_session::{Keyring, KeyringError};
+    /// let err = Keyring::from_env("SEALED_SESSION_DOC_UNSET").unwrap_err();
+    /// assert!(matches!(err, KeyringError::Env { .. }));
+    /// ```
+    pub fn from_env(var: &str) -> Result<Self, KeyringError> {
+        let text = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| KeyringError::Env {
+            var: var.to_owned(),
+        })?);
+        text.parse()
+    }
+
+    /// Reads a keyring string from a file, e.g. a mounted secret.
+    ///
+    /// ```
+    /// # use sealed_session::{Keyring, KeyringError};
+    /// let err = Keyring::from_file("/nonexistent/keys").unwrap_err();
+    /// assert!(matches!(err, KeyringError::Io { .. }));
+    /// ```
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, KeyringError> {
+        let path = path.as_ref();
+        let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|err| {
+            KeyringError::Io {
+                path: path.display().to_string(),
+                message: err.kind().to_string(),
+            }
+        })?);
+        text.parse()
+    }
+
+    fn primary(&self) -> &KeyEntry {
+        &self.inner.entries[0]
+    }
+
+    pub(crate) fn primary_entry(&self) -> &KeyEntry {
+        self.primary()
+    }
+
+    /// One pass over every key, without early exit, comparing ids in
+    /// constant time: the lookup is the same work whatever the id.
+    fn position(&self, id: KeyId) -> Option<usize> {
+        let mut found = 0u32;
+        let mut index = 0u32;
+        for (i, entry) in self.inner.entries.iter().enumerate() {
+            let hit = entry.id.ct_eq(&id);
+            // Keyrings hold a handful of keys; the cast cannot truncate.
+            index.conditional_assign(&(i as u32), hit);
+            found |= u32::from(hit.unwrap_u8());
+        }
+        (found == 1).then_some(index as usize)
+    }
+
+    pub(crate) fn entry(&self, id: KeyId) -> Option<&KeyEntry> {
+        self.position(id).map(|i| &*self.inner.entries[i])
+    }
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_struct("Keyring");
+        list.field("primary", &self.primary_id());
+        let keys: Vec<_> = self
+            .inner
+            .entries
+            .iter()
+            .map(|e| (e.id, e.suite.name()))
+            .collect();
+        list.field("keys", &keys).finish()
+    }
+}
+
+/// Parses `id:key` or `id:suite:key` entries separated by commas, the
+/// primary first, e.g. `SESSION_KEYS="2:<base64>,1:<base64>"`. Keys are
+/// base64 or hex as for [`Key::from_str`](Key).
+///
+/// ```
+/// use sealed_session::{Keyring, KeyringError, Suite};
+///
+/// let keyring: Keyring = "2:xchacha20-poly1305:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,\
+///                         1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=".parse()?;
+/// assert_eq!(keyring.primary_id(), 2);
+/// assert_eq!(keyring.suite(2), Some(Suite::XChaCha20Poly1305));
+///
+/// let err = "1:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,2:c2hvcnQ=".parse::<Keyring>().unwrap_err();
+/// assert!(err.to_string().starts_with("keyring entry 2 (key id 2): key must be exactly 32 bytes"));
+/// # Ok::<(), KeyringError>(())
+/// ```
+impl FromStr for Keyring {
+    type Err = KeyringError;
+
+    fn from_str(text: &str) -> Result<Self, KeyringError> {
+        let mut keyring: Option<Keyring> = None;
+        for (i, raw) in text.trim().split(',').enumerate() {
+            let entry = i + 1;
+            let spec = parse_entry(entry, raw.trim())?;
+            match &mut keyring {
+                None => keyring = Some(Keyring::new(spec)),
+                Some(ring) => ring.add_accept_only(spec)?,
+            }
+        }
+        keyring.ok_or(KeyringError::Empty)
+    }
+}
+
+fn parse_entry(entry: usize, raw: &str) -> Result<KeySpec, KeyringError> {
+    let syntax = |reason| KeyringError::Syntax { entry, reason };
+    if raw.is_empty() {
+        return Err(if entry == 1 {
+            KeyringError::Empty
+        } else {
+            syntax("the entry is empty")
+        });
+    }
+    let mut parts = raw.splitn(3, ':');
+    let id_text = parts.next().unwrap_or_default();
+    let (suite, key_text) = match (parts.next(), parts.next()) {
+        (Some(key), None) => (Suite::default(), key),
+        (Some(suite), Some(key)) => (
+            suite
+                .trim()
+                .parse()
+                .map_err(|_| syntax("unknown suite (xaes-256-gcm, xchacha20-poly1305, aes-256-gcm)"))?,
+            key,
+        ),
+        (None, _) => return Err(syntax("missing `id:` before the key")),
+    };
+    let id: KeyId = id_text
+        .trim()
+        .parse()
+        .map_err(|_| syntax("the id is not a number from 0 to 4294967295"))?;
+    let key = key_text
+        .parse::<Key>()
+        .map_err(|source| KeyringError::Key { entry, id, source })?;
+    Ok(KeySpec::new(id, key).suite(suite))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K1: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+    const K2: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+
+    #[test]
+    fn rotation_states() {
+        let mut ring = Keyring::new(KeySpec::new(1, K1.parse().unwrap()));
+        assert_eq!(
+            ring.add_accept_only(KeySpec::new(1, K2.parse().unwrap())),
+            Err(KeyringError::DuplicateKeyId(1))
+        );
+        ring.add_accept_only(KeySpec::new(2, K2.parse().unwrap()))
+            .unwrap();
+        let before = ring.clone();
+        ring.promote(2).unwrap();
+        assert_eq!(ring.key_ids(), vec![2, 1]);
+        assert_eq!(before.key_ids(), vec![1, 2], "clones are unaffected");
+        assert_eq!(ring.retire(2), Err(KeyringError::RetirePrimary(2)));
+        assert_eq!(ring.retire(3), Err(KeyringError::UnknownKeyId(3)));
+        ring.retire(1).unwrap();
+        assert_eq!(ring.key_ids(), vec![2]);
+        ring.promote(2).unwrap();
+        assert_eq!(ring.primary_id(), 2);
+    }
+
+    #[test]
+    fn parse_reports_the_bad_entry_without_key_material() {
+        let cases: &[(&str, &str)] = &[
+            ("", "keyring is empty"),
+            (" , ", "keyring is empty"),
+            (&format!("1:{K1},"), "entry 2: the entry is empty"),
+            (&format!("1:{K1},{K2}"), "entry 2: missing `id:`"),
+            (&format!("x:{K1}"), "entry 1: the id is not a number"),
+            (&format!("1:rot13:{K1}"), "entry 1: unknown suite"),
+            (&format!("1:{K1},1:{K2}"), "key id 1 appears twice"),
+            ("5:AAAA", "entry 1 (key id 5): key must be exactly 32 bytes"),
+            (&format!("1:{K1},2:{}", &K2[..40]), "entry 2 (key id 2)"),
+        ];
+        for (text, expected) in cases {
+            let err = text.parse::<Keyring>().unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(shown.contains(expected), "{text:?}: {shown}");
+            assert!(!shown.contains(&K1[..20]) && !shown.contains(&K2[..20]), "{shown}");
+        }
+    }
+
+    #[test]
+    fn parse_suites_and_whitespace() {
+        let ring: Keyring = format!(" 7:aes-256-gcm:{K1} ,\n 3:{K2} ").parse().unwrap();
+        assert_eq!(ring.key_ids(), vec![7, 3]);
+        assert_eq!(ring.suite(7), Some(Suite::Aes256Gcm));
+        assert_eq!(ring.suite(3), Some(Suite::Xaes256Gcm));
+        let shown = format!("{ring:?}");
+        assert_eq!(
+            shown,
+            r#"Keyring { primary: 7, keys: [(7, "aes-256-gcm"), (3, "xaes-256-gcm")] }"#
+        );
+    }
+
+    #[test]
+    fn budgets() {
+        let ring = Keyring::new(KeySpec::new(1, K1.parse().unwrap()).suite(Suite::Aes256Gcm));
+        assert_eq!(
+            ring.primary_entry().seal_budget,
+            Some(DEFAULT_AES_GCM_SEAL_BUDGET)
+        );
+        let ring = Keyring::new(KeySpec::new(1, K1.parse().unwrap()));
+        assert_eq!(ring.primary_entry().seal_budget, None);
+        let ring = Keyring::new(KeySpec::new(1, K1.parse().unwrap()).seal_budget(2));
+        assert!(ring.primary_entry().reserve_seal());
+        assert!(ring.primary_entry().reserve_seal());
+        assert!(!ring.primary_entry().reserve_seal());
+        assert_eq!(ring.seal_count(1), Some(3));
+    }
+}

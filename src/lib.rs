@@ -1,0 +1,90 @@
+//! Web sessions whose whole state lives in an encrypted, authenticated
+//! cookie: no server-side store, any replica serves any request.
+//!
+//! The core is framework-free and does no I/O:
+//!
+//! - [`Key`] and [`Keyring`]: 256-bit keys with ids, one primary that seals
+//!   and any number that only open, so keys rotate without logging anyone
+//!   out;
+//! - [`Codec`]: the versioned wire format. The header (format version, key
+//!   id), the cookie name and an optional context are authenticated; the
+//!   key id selects exactly one key, and the key (never the cookie) decides
+//!   the cipher [`Suite`];
+//! - [`SessionMeta`]: a random 128-bit session id and absolute and idle
+//!   expiry, sealed with the data and enforced on every open.
+//!
+//! # Quick start
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use sealed_session::{Codec, Keyring, Lifetimes, SessionMeta};
+//!
+//! #[derive(Serialize, Deserialize, PartialEq, Debug)]
+//! struct User { name: String, admin: bool }
+//!
+//! // In production: Keyring::from_env("SESSION_KEYS"), with keys from
+//! // `openssl rand -base64 32`.
+//! let keyring: Keyring = "1:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=".parse()?;
+//! let codec = Codec::new("__Host-session")?;
+//!
+//! let meta = SessionMeta::new(Lifetimes::default())?;
+//! let cookie_value = codec.seal(&keyring, &meta, &User { name: "alice".into(), admin: false })?;
+//!
+//! let opened = codec.open::<User>(&keyring, &cookie_value)?;
+//! assert_eq!(opened.data.name, "alice");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Errors
+//!
+//! Opening fails with one [`Error`] type whose [`ErrorKind`] says why
+//! (malformed, unknown key, authentication failed, expired, …). Treat every
+//! kind the same way towards the client — no session — and keep the kind
+//! for logs and metrics. Configuration mistakes are separate types
+//! ([`KeyError`], [`KeyringError`], [`CodecError`]) meant to stop startup.
+//!
+//! # Security
+//!
+//! See `SECURITY.md` for the threat model, the wire format, the suite
+//! decision and the rotation procedure. In short: no `unsafe`, no crypto of
+//! our own (RustCrypto's audited AEAD crates), random nonces only,
+//! zeroized keys and plaintext, and a limit on what a stateless session can
+//! do: a copied cookie stays valid until it expires unless the application
+//! checks a revocation value it keeps.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod codec;
+mod envelope;
+mod error;
+mod key;
+mod keyring;
+mod rng;
+mod suite;
+
+pub use codec::{
+    BROWSER_COOKIE_LIMIT, Codec, CodecError, FORMAT_V1, MAX_CONTEXT_LEN, MAX_NAME_LEN,
+    MAX_VALUE_LIMIT, Opened, OpenedRaw, SUPPORTED_FORMAT_VERSIONS,
+};
+pub use envelope::{Lifetimes, SessionId, SessionMeta};
+pub use error::{Error, ErrorKind};
+pub use key::{KEY_LEN, Key, KeyError};
+pub use keyring::{DEFAULT_AES_GCM_SEAL_BUDGET, KeyId, KeySpec, Keyring, KeyringError};
+pub use suite::{Suite, UnknownSuite};
+
+/// Entry points for fuzz targets into decoders that are not public API.
+/// Not covered by semver.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decodes the base64 header of a sealed value: `(version, key id)`.
+    pub fn decode_header(value: &[u8]) -> Option<(u8, crate::KeyId)> {
+        crate::codec::fuzz_decode_header(value)
+    }
+
+    /// Decodes a plaintext envelope whose data is a string-keyed map.
+    pub fn decode_envelope(plaintext: &[u8]) -> bool {
+        crate::codec::fuzz_decode_envelope(plaintext)
+    }
+}
