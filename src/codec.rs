@@ -465,7 +465,11 @@ impl Codec {
     /// assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn open<T: DeserializeOwned>(&self, keyring: &Keyring, value: &str) -> Result<Opened<T>, Error> {
+    pub fn open<T: DeserializeOwned>(
+        &self,
+        keyring: &Keyring,
+        value: &str,
+    ) -> Result<Opened<T>, Error> {
         self.open_at(keyring, value, SystemTime::now())
     }
 
@@ -678,7 +682,9 @@ pub(crate) fn fuzz_decode_header(encoded: &[u8]) -> Option<(u8, KeyId)> {
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_decode_envelope(plaintext: &[u8]) -> bool {
     envelope::decode_meta(plaintext)
-        .and_then(|(_, data)| envelope::decode_data::<std::collections::BTreeMap<String, Vec<u8>>>(data))
+        .and_then(|(_, data)| {
+            envelope::decode_data::<std::collections::BTreeMap<String, Vec<u8>>>(data)
+        })
         .is_ok()
 }
 
@@ -733,7 +739,10 @@ mod tests {
         let a = Codec::new("ab").unwrap().with_context(b"c").unwrap();
         let b = Codec::new("a").unwrap().with_context(b"bc").unwrap();
         let (mut x, mut y) = ([0; MAX_AAD_LEN], [0; MAX_AAD_LEN]);
-        assert_ne!(a.aad(&mut x, &[1, 0, 0, 0, 1], 0), b.aad(&mut y, &[1, 0, 0, 0, 1], 0));
+        assert_ne!(
+            a.aad(&mut x, &[1, 0, 0, 0, 1], 0),
+            b.aad(&mut y, &[1, 0, 0, 0, 1], 0)
+        );
     }
 
     #[test]

@@ -404,8 +404,8 @@ pub(crate) fn encode_into<T: Serialize + ?Sized>(
 
 /// Splits a plaintext into its metadata and the data's bytes.
 pub(crate) fn decode_meta(plaintext: &[u8]) -> Result<(SessionMeta, &[u8]), ErrorKind> {
-    let (wire, rest) = postcard::take_from_bytes::<MetaWire>(plaintext)
-        .map_err(|_| ErrorKind::PayloadDecode)?;
+    let (wire, rest) =
+        postcard::take_from_bytes::<MetaWire>(plaintext).map_err(|_| ErrorKind::PayloadDecode)?;
     let in_range = |t: Option<u64>| t.is_none_or(|t| t <= MAX_UNIX_SECS);
     if !(in_range(Some(wire.issued_at))
         && in_range(wire.absolute_expiry)
@@ -448,11 +448,17 @@ mod tests {
         let bytes = encode_into(Vec::new(), &meta, &("alice", 7u32)).unwrap();
         let (back, rest) = decode_meta(&bytes).unwrap();
         assert_eq!(back, meta);
-        assert_eq!(decode_data::<(String, u32)>(rest).unwrap(), ("alice".into(), 7));
+        assert_eq!(
+            decode_data::<(String, u32)>(rest).unwrap(),
+            ("alice".into(), 7)
+        );
         let mut trailing = bytes.clone();
         trailing.push(0);
         let (_, rest) = decode_meta(&trailing).unwrap();
-        assert_eq!(decode_data::<(String, u32)>(rest), Err(ErrorKind::PayloadDecode));
+        assert_eq!(
+            decode_data::<(String, u32)>(rest),
+            Err(ErrorKind::PayloadDecode)
+        );
         for cut in 0..bytes.len() {
             let r = decode_meta(&bytes[..cut]).and_then(|(_, d)| decode_data::<(String, u32)>(d));
             assert_eq!(r, Err(ErrorKind::PayloadDecode), "cut at {cut}");
@@ -474,17 +480,27 @@ mod tests {
 
     #[test]
     fn time_checks() {
-        let lifetimes = Lifetimes::new(Some(Duration::from_secs(100)), Some(Duration::from_secs(10)));
+        let lifetimes = Lifetimes::new(
+            Some(Duration::from_secs(100)),
+            Some(Duration::from_secs(10)),
+        );
         let meta = SessionMeta::generate(&mut FixedRng(&[1; 16]), lifetimes, at(1000)).unwrap();
         assert_eq!(meta.check_times(1000, 60), Ok(()));
         assert_eq!(meta.check_times(1009, 60), Ok(()));
         assert_eq!(meta.check_times(1010, 60), Err(ErrorKind::ExpiredIdle));
-        assert_eq!(meta.check_times(940, 60), Ok(()), "30 s early within 60 s skew");
+        assert_eq!(
+            meta.check_times(940, 60),
+            Ok(()),
+            "30 s early within 60 s skew"
+        );
         assert_eq!(meta.check_times(939, 60), Err(ErrorKind::NotYetValid));
         let mut touched = meta.clone();
         touched.touch_at(Duration::from_secs(10), at(1095)).unwrap();
         assert_eq!(touched.check_times(1099, 60), Ok(()));
-        assert_eq!(touched.check_times(1100, 60), Err(ErrorKind::ExpiredAbsolute));
+        assert_eq!(
+            touched.check_times(1100, 60),
+            Err(ErrorKind::ExpiredAbsolute)
+        );
     }
 
     #[test]
@@ -492,7 +508,10 @@ mod tests {
         let err = SessionMeta::new_at(Lifetimes::default(), UNIX_EPOCH - Duration::from_secs(1));
         assert_eq!(err.unwrap_err().kind(), ErrorKind::Clock);
         let far = Lifetimes::new(Some(Duration::from_secs(u64::MAX)), None);
-        assert_eq!(SessionMeta::new_at(far, at(0)).unwrap_err().kind(), ErrorKind::Clock);
+        assert_eq!(
+            SessionMeta::new_at(far, at(0)).unwrap_err().kind(),
+            ErrorKind::Clock
+        );
         let err = SessionMeta::generate(&mut FailingRng, Lifetimes::default(), at(0));
         assert_eq!(err.unwrap_err().kind(), ErrorKind::Rng);
     }

@@ -128,9 +128,9 @@ impl Key {
     /// assert_eq!(Key::from_bytes(&[0; 32]).unwrap_err(), KeyError::AllZero);
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
-        let array: &[u8; KEY_LEN] = bytes.try_into().map_err(|_| KeyError::WrongLength {
-            found: bytes.len(),
-        })?;
+        let array: &[u8; KEY_LEN] = bytes
+            .try_into()
+            .map_err(|_| KeyError::WrongLength { found: bytes.len() })?;
         Self::from_boxed(Box::new(*array))
     }
 
@@ -305,7 +305,10 @@ mod tests {
             Key::from_str("not a key at all!").unwrap_err(),
             KeyError::InvalidEncoding
         );
-        assert_eq!(Key::from_str("").unwrap_err(), KeyError::WrongLength { found: 0 });
+        assert_eq!(
+            Key::from_str("").unwrap_err(),
+            KeyError::WrongLength { found: 0 }
+        );
     }
 
     #[test]

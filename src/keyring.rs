@@ -489,10 +489,9 @@ fn parse_entry(entry: usize, raw: &str) -> Result<KeySpec, KeyringError> {
     let (suite, key_text) = match (parts.next(), parts.next()) {
         (Some(key), None) => (Suite::default(), key),
         (Some(suite), Some(key)) => (
-            suite
-                .trim()
-                .parse()
-                .map_err(|_| syntax("unknown suite (xaes-256-gcm, xchacha20-poly1305, aes-256-gcm)"))?,
+            suite.trim().parse().map_err(|_| {
+                syntax("unknown suite (xaes-256-gcm, xchacha20-poly1305, aes-256-gcm)")
+            })?,
             key,
         ),
         (None, _) => return Err(syntax("missing `id:` before the key")),
@@ -552,7 +551,10 @@ mod tests {
             let err = text.parse::<Keyring>().unwrap_err();
             let shown = format!("{err} {err:?}");
             assert!(shown.contains(expected), "{text:?}: {shown}");
-            assert!(!shown.contains(&K1[..20]) && !shown.contains(&K2[..20]), "{shown}");
+            assert!(
+                !shown.contains(&K1[..20]) && !shown.contains(&K2[..20]),
+                "{shown}"
+            );
         }
     }
 

@@ -62,6 +62,8 @@ mod key;
 mod keyring;
 mod rng;
 mod suite;
+#[cfg(test)]
+mod vectors;
 
 pub use codec::{
     BROWSER_COOKIE_LIMIT, Codec, CodecError, FORMAT_V1, MAX_CONTEXT_LEN, MAX_NAME_LEN,

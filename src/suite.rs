@@ -87,7 +87,9 @@ pub struct UnknownSuite;
 
 impl fmt::Display for UnknownSuite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown cipher suite; expected xaes-256-gcm, xchacha20-poly1305 or aes-256-gcm")
+        f.write_str(
+            "unknown cipher suite; expected xaes-256-gcm, xchacha20-poly1305 or aes-256-gcm",
+        )
     }
 }
 
@@ -206,10 +208,7 @@ mod tests {
         let mut buf = plaintext.to_vec();
         let tag = cipher.seal_in_place(&nonce, &aad, &mut buf).unwrap();
         assert_eq!(tag.to_vec(), hex("c0875924c1c7987947deafd8780acf49"));
-        assert_eq!(
-            buf[..16].to_vec(),
-            hex("bd6d179d3e83d43b9576579493c0e939")
-        );
+        assert_eq!(buf[..16].to_vec(), hex("bd6d179d3e83d43b9576579493c0e939"));
         cipher.open_in_place(&nonce, &aad, &mut buf, &tag).unwrap();
         assert_eq!(&buf[..], &plaintext[..]);
     }
@@ -224,7 +223,10 @@ mod tests {
         let tag = cipher.seal_in_place(nonce, b"", &mut buf).unwrap();
         let mut sealed = buf.clone();
         sealed.extend_from_slice(&tag);
-        assert_eq!(sealed, hex("ce546ef63c9cc60765923609b33a9a1974e96e52daf2fcf7075e2271"));
+        assert_eq!(
+            sealed,
+            hex("ce546ef63c9cc60765923609b33a9a1974e96e52daf2fcf7075e2271")
+        );
         let mut key2 = [0u8; 32];
         key2.copy_from_slice(&hex(
             "0303030303030303030303030303030303030303030303030303030303030303",
@@ -235,7 +237,10 @@ mod tests {
             .seal_in_place(nonce, b"c2sp.org/XAES-256-GCM", &mut buf)
             .unwrap();
         buf.extend_from_slice(&tag);
-        assert_eq!(buf, hex("986ec1832593df5443a179437fd083bf3fdb41abd740a21f71eb769d"));
+        assert_eq!(
+            buf,
+            hex("986ec1832593df5443a179437fd083bf3fdb41abd740a21f71eb769d")
+        );
     }
 
     #[test]
