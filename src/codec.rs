@@ -90,7 +90,7 @@ static BASE64: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
 pub struct Codec {
     /// `u16be(len name) ‖ name ‖ u16be(len context) ‖ context`.
     aad_tail: Box<[u8]>,
-    name_len: usize,
+    name: Box<[u8]>,
     max_value_len: usize,
     clock_skew: u64,
     /// Size of the last plaintext, so buffers rarely grow.
@@ -308,8 +308,8 @@ impl Codec {
         validate_name(name)?;
         let mut codec = Self {
             aad_tail: Box::default(),
-            name_len: name.len(),
-            max_value_len: BROWSER_COOKIE_LIMIT - name.len(),
+            name: name.as_bytes().into(),
+            max_value_len: BROWSER_COOKIE_LIMIT.saturating_sub(name.len()),
             clock_skew: DEFAULT_CLOCK_SKEW.as_secs(),
             size_hint: AtomicUsize::new(0),
         };
@@ -335,9 +335,7 @@ impl Codec {
         if context.len() > MAX_CONTEXT_LEN {
             return Err(CodecError::ContextTooLong);
         }
-        let name_end = 2 + self.name_len;
-        let name = self.aad_tail.get(2..name_end).unwrap_or_default().to_vec();
-        self.aad_tail = aad_tail(&name, context);
+        self.aad_tail = aad_tail(&self.name, context);
         Ok(self)
     }
 
@@ -422,34 +420,41 @@ impl Codec {
         parts: u8,
     ) -> Result<String, Error> {
         let entry = keyring.primary_entry();
-        let nonce_len = entry.suite.nonce_len();
-        let body_start = HEADER_LEN + nonce_len;
+        let fail = |kind| Error::with_key(kind, entry.id);
+        let body_start = entry.suite.body_offset();
         let hint = self.size_hint.load(Ordering::Relaxed).max(64);
-        let mut buf = Vec::with_capacity(body_start + hint + TAG_LEN);
+        let mut buf = Vec::with_capacity(body_start.saturating_add(hint).saturating_add(TAG_LEN));
         buf.push(FORMAT_V1);
         buf.extend_from_slice(&entry.id.to_be_bytes());
         buf.resize(body_start, 0);
         let mut buf = Zeroizing::new(envelope::encode_into(buf, meta, data)?);
-        let plaintext_len = buf.len() - body_start;
-        self.size_hint.store(plaintext_len, Ordering::Relaxed);
+        self.size_hint
+            .store(buf.len().saturating_sub(body_start), Ordering::Relaxed);
 
-        let sealed_len = buf.len() + TAG_LEN;
-        if encoded_len(sealed_len) > self.max_value_len {
-            return Err(Error::with_key(ErrorKind::TooLarge, entry.id));
+        let fits = buf
+            .len()
+            .checked_add(TAG_LEN)
+            .and_then(encoded_len)
+            .is_some_and(|len| len <= self.max_value_len);
+        if !fits {
+            return Err(fail(ErrorKind::TooLarge));
         }
         if !entry.reserve_seal() {
-            return Err(Error::with_key(ErrorKind::KeyExhausted, entry.id));
+            return Err(fail(ErrorKind::KeyExhausted));
         }
-        let (head, body) = buf.split_at_mut(body_start);
-        let (header, nonce) = head.split_at_mut(HEADER_LEN);
-        rng.fill(nonce)
-            .map_err(|_| Error::with_key(ErrorKind::Rng, entry.id))?;
+        let (head, body) = buf
+            .split_at_mut_checked(body_start)
+            .ok_or(fail(ErrorKind::PayloadEncode))?;
+        let (header, nonce) = head
+            .split_at_mut_checked(HEADER_LEN)
+            .ok_or(fail(ErrorKind::PayloadEncode))?;
+        rng.fill(nonce).map_err(|_| fail(ErrorKind::Rng))?;
         let mut aad = [0u8; MAX_AAD_LEN];
         let aad = self.aad(&mut aad, header, parts);
         let tag = entry
             .cipher
             .seal_in_place(nonce, aad, body)
-            .map_err(|_| Error::with_key(ErrorKind::TooLarge, entry.id))?;
+            .map_err(|_| fail(ErrorKind::TooLarge))?;
         buf.extend_from_slice(&tag);
         Ok(BASE64.encode(&*buf))
     }
@@ -557,22 +562,23 @@ impl Codec {
             return Err(Error::with_key(ErrorKind::UnknownKey, key_id));
         };
         let fail = |kind| Error::with_key(kind, key_id);
-        let body_start = HEADER_LEN + entry.suite.nonce_len();
-        let decoded_len = decoded_len(encoded.len()).ok_or(fail(ErrorKind::Malformed))?;
-        if decoded_len < body_start + TAG_LEN {
-            return Err(fail(ErrorKind::Malformed));
+        let malformed = || fail(ErrorKind::Malformed);
+        let body_start = entry.suite.body_offset();
+        let decoded_len = decoded_len(encoded.len()).ok_or_else(malformed)?;
+        if decoded_len < body_start.saturating_add(TAG_LEN) {
+            return Err(malformed());
         }
 
-        let mut buf = Zeroizing::new(vec![0u8; decoded_len + 2]);
+        let mut buf = Zeroizing::new(vec![0u8; decoded_len.saturating_add(2)]);
         let written = BASE64
             .decode_slice(encoded, &mut buf[..])
-            .map_err(|_| fail(ErrorKind::Malformed))?;
+            .map_err(|_| malformed())?;
         buf.truncate(written);
-        let (head, rest) = buf.split_at_mut(body_start);
-        let (header, nonce) = head.split_at(HEADER_LEN);
-        let body_len = rest.len() - TAG_LEN;
-        let (body, tag) = rest.split_at_mut(body_len);
-        let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| fail(ErrorKind::Malformed))?;
+        let (head, rest) = buf.split_at_mut_checked(body_start).ok_or_else(malformed)?;
+        let (header, nonce) = head.split_at_checked(HEADER_LEN).ok_or_else(malformed)?;
+        let body_len = rest.len().checked_sub(TAG_LEN).ok_or_else(malformed)?;
+        let (body, tag) = rest.split_at_mut_checked(body_len).ok_or_else(malformed)?;
+        let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| malformed())?;
         let mut aad = [0u8; MAX_AAD_LEN];
         let aad = self.aad(&mut aad, header, parts);
         entry
@@ -580,10 +586,10 @@ impl Codec {
             .open_in_place(nonce, aad, body, tag)
             .map_err(|_| fail(ErrorKind::AuthenticationFailed))?;
 
-        let plaintext = &buf[body_start..body_start + body_len];
-        let (meta, data) = envelope::decode_meta(plaintext).map_err(fail)?;
-        let data_end = body_start + plaintext.len();
-        let data = data_end - data.len()..data_end;
+        let (meta, data) = envelope::decode_meta(body).map_err(fail)?;
+        // The data is the tail of the body, which ends where the tag starts.
+        let data_end = body_start.saturating_add(body_len);
+        let data = data_end.saturating_sub(data.len())..data_end;
         let now = unix_secs(now).map_err(|e| fail(e.kind()))?;
         meta.check_times(now, self.clock_skew).map_err(fail)?;
         Ok(OpenedRaw {
@@ -595,13 +601,19 @@ impl Codec {
         })
     }
 
+    /// Writes `header ‖ aad_tail ‖ parts` into `out`. The tail is bounded
+    /// so that the whole fits `MAX_AAD_LEN`.
     fn aad<'a>(&self, out: &'a mut [u8; MAX_AAD_LEN], header: &[u8], parts: u8) -> &'a [u8] {
-        let tail = &self.aad_tail;
-        let len = header.len() + tail.len() + 1;
-        out[..header.len()].copy_from_slice(header);
-        out[header.len()..len - 1].copy_from_slice(tail);
-        out[len - 1] = parts;
-        &out[..len]
+        let bytes = header
+            .iter()
+            .chain(self.aad_tail.iter())
+            .chain(core::iter::once(&parts));
+        let len = out
+            .iter_mut()
+            .zip(bytes)
+            .map(|(slot, b)| *slot = *b)
+            .count();
+        out.get(..len).unwrap_or_default()
     }
 }
 
@@ -623,13 +635,13 @@ fn decode_header(encoded: &[u8]) -> Result<[u8; HEADER_LEN], Error> {
         return Err(ErrorKind::Malformed.into());
     }
     let mut out = [0u8; HEADER_CHARS / 4 * 3];
-    match BASE64.decode_slice(&encoded[..HEADER_CHARS], &mut out) {
+    let prefix = encoded.get(..HEADER_CHARS).ok_or(ErrorKind::Malformed)?;
+    match BASE64.decode_slice(prefix, &mut out) {
         Ok(6) => {}
         _ => return Err(ErrorKind::Malformed.into()),
     }
-    let mut header = [0u8; HEADER_LEN];
-    header.copy_from_slice(&out[..HEADER_LEN]);
-    Ok(header)
+    let [v, a, b, c, d, _] = out;
+    Ok([v, a, b, c, d])
 }
 
 fn validate_name(name: &str) -> Result<(), CodecError> {
@@ -649,7 +661,7 @@ fn validate_name(name: &str) -> Result<(), CodecError> {
 }
 
 fn aad_tail(name: &[u8], context: &[u8]) -> Box<[u8]> {
-    let mut tail = Vec::with_capacity(4 + name.len() + context.len());
+    let mut tail = Vec::with_capacity(MAX_AAD_LEN);
     // Both lengths are bounded by 256, so they fit a u16.
     tail.extend_from_slice(&(name.len() as u16).to_be_bytes());
     tail.extend_from_slice(name);
@@ -659,16 +671,29 @@ fn aad_tail(name: &[u8], context: &[u8]) -> Box<[u8]> {
 }
 
 /// Length of unpadded base64 for `n` bytes.
-pub(crate) const fn encoded_len(n: usize) -> usize {
-    n / 3 * 4 + (n % 3 * 4).div_ceil(3)
+pub(crate) const fn encoded_len(n: usize) -> Option<usize> {
+    let full = match (n / 3).checked_mul(4) {
+        Some(full) => full,
+        None => return None,
+    };
+    // The remainder is 0, 1 or 2 bytes: 0, 2 or 3 characters.
+    full.checked_add(match n % 3 {
+        0 => 0,
+        1 => 2,
+        _ => 3,
+    })
 }
 
 /// Bytes encoded by `n` unpadded base64 characters, or `None` when no byte
 /// string encodes to that length.
 const fn decoded_len(n: usize) -> Option<usize> {
+    // n / 4 * 3 + 2 never exceeds n for n >= 3, and is not reached below.
+    let full = (n / 4).saturating_mul(3);
     match n % 4 {
+        0 => Some(full),
         1 => None,
-        r => Some(n / 4 * 3 + r.saturating_sub(1)),
+        2 => full.checked_add(1),
+        _ => full.checked_add(2),
     }
 }
 
@@ -701,7 +726,7 @@ mod tests {
     fn length_arithmetic() {
         for n in 0..200 {
             let encoded = BASE64.encode(vec![0xa5; n]);
-            assert_eq!(encoded.len(), encoded_len(n));
+            assert_eq!(Some(encoded.len()), encoded_len(n));
             assert_eq!(decoded_len(encoded.len()), Some(n));
         }
         assert_eq!(decoded_len(5), None);
@@ -743,6 +768,49 @@ mod tests {
             a.aad(&mut x, &[1, 0, 0, 0, 1], 0),
             b.aad(&mut y, &[1, 0, 0, 0, 1], 0)
         );
+    }
+
+    /// One key lookup by id and at most one AEAD open per value, however
+    /// many keys the keyring holds; none for values rejected earlier.
+    #[test]
+    fn at_most_one_aead_open_per_value() {
+        use crate::suite::testing::count_opens;
+        let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+        for id in 2..=5 {
+            keyring
+                .add_accept_only(KeySpec::new(id, Key::generate()))
+                .unwrap();
+        }
+        let codec = Codec::new("s").unwrap();
+        let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+        let now = SystemTime::now();
+        for primary in 1..=5 {
+            keyring.promote(primary).unwrap();
+            let value = codec.seal(&keyring, &meta, &"data").unwrap();
+            keyring.promote(1).unwrap();
+            let opens =
+                count_opens(|| assert!(codec.open_at::<String>(&keyring, &value, now).is_ok()));
+            assert_eq!(opens, 1);
+            let mut tampered = value.clone().into_bytes();
+            let last = tampered.len() - 1;
+            tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(tampered).unwrap();
+            let opens =
+                count_opens(|| assert!(codec.open_at::<String>(&keyring, &tampered, now).is_err()));
+            assert_eq!(opens, 1);
+        }
+        let foreign = Keyring::new(KeySpec::new(99, Key::generate()));
+        let unknown = codec.seal(&foreign, &meta, &"data").unwrap();
+        for value in [
+            unknown.as_str(),
+            "",
+            "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+            &"A".repeat(5000),
+        ] {
+            let opens =
+                count_opens(|| assert!(codec.open_at::<String>(&keyring, value, now).is_err()));
+            assert_eq!(opens, 0);
+        }
     }
 
     #[test]

@@ -352,7 +352,9 @@ fn add_secs(base: u64, d: Duration) -> Result<u64, Error> {
 
 fn to_system_time(secs: u64) -> SystemTime {
     // Every stored time is at most MAX_UNIX_SECS, which SystemTime holds.
-    UNIX_EPOCH + Duration::from_secs(secs)
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(secs))
+        .unwrap_or(UNIX_EPOCH)
 }
 
 /// A postcard output that never leaves a plaintext copy behind: when it
@@ -362,8 +364,11 @@ pub(crate) struct ZeroizingVec(pub(crate) Vec<u8>);
 impl ZeroizingVec {
     fn reserve(&mut self, extra: usize) {
         let vec = &mut self.0;
-        if vec.capacity() - vec.len() < extra {
-            let wanted = vec.len().saturating_add(extra).max(vec.capacity() * 2);
+        if vec.capacity().saturating_sub(vec.len()) < extra {
+            let wanted = vec
+                .len()
+                .saturating_add(extra)
+                .max(vec.capacity().saturating_mul(2));
             let mut grown = Vec::with_capacity(wanted);
             grown.extend_from_slice(vec);
             vec.zeroize();

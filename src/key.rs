@@ -98,6 +98,10 @@ impl Key {
     /// use sealed_session::Key;
     /// assert_ne!(Key::generate(), Key::generate());
     /// ```
+    #[allow(
+        clippy::panic,
+        reason = "documented; `try_generate` is the fallible twin"
+    )]
     pub fn generate() -> Self {
         match Self::try_generate() {
             Ok(key) => key,

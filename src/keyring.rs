@@ -147,8 +147,16 @@ pub struct Keyring {
 
 #[derive(Clone)]
 struct Inner {
-    /// The primary is always `entries[0]`.
-    entries: Vec<Arc<KeyEntry>>,
+    primary: Arc<KeyEntry>,
+    /// Accept-only keys, most recently demoted first.
+    others: Vec<Arc<KeyEntry>>,
+}
+
+/// Where a key id sits in a keyring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Primary,
+    Other(usize),
 }
 
 /// A keyring could not be built or changed. Messages name the offending
@@ -248,7 +256,8 @@ impl Keyring {
     pub fn new(primary: KeySpec) -> Self {
         Self {
             inner: Arc::new(Inner {
-                entries: vec![primary.into_entry()],
+                primary: primary.into_entry(),
+                others: Vec::new(),
             }),
         }
     }
@@ -270,7 +279,7 @@ impl Keyring {
             return Err(KeyringError::DuplicateKeyId(spec.id));
         }
         Arc::make_mut(&mut self.inner)
-            .entries
+            .others
             .push(spec.into_entry());
         Ok(())
     }
@@ -285,10 +294,15 @@ impl Keyring {
     /// # Ok::<(), KeyringError>(())
     /// ```
     pub fn promote(&mut self, id: KeyId) -> Result<(), KeyringError> {
-        let index = self.position(id).ok_or(KeyringError::UnknownKeyId(id))?;
-        let entries = &mut Arc::make_mut(&mut self.inner).entries;
-        let entry = entries.remove(index);
-        entries.insert(0, entry);
+        match self.position(id).ok_or(KeyringError::UnknownKeyId(id))? {
+            Slot::Primary => {}
+            Slot::Other(index) => {
+                let inner = Arc::make_mut(&mut self.inner);
+                let promoted = inner.others.remove(index);
+                let demoted = core::mem::replace(&mut inner.primary, promoted);
+                inner.others.insert(0, demoted);
+            }
+        }
         Ok(())
     }
 
@@ -303,9 +317,9 @@ impl Keyring {
     pub fn retire(&mut self, id: KeyId) -> Result<(), KeyringError> {
         match self.position(id) {
             None => Err(KeyringError::UnknownKeyId(id)),
-            Some(0) => Err(KeyringError::RetirePrimary(id)),
-            Some(index) => {
-                Arc::make_mut(&mut self.inner).entries.remove(index);
+            Some(Slot::Primary) => Err(KeyringError::RetirePrimary(id)),
+            Some(Slot::Other(index)) => {
+                Arc::make_mut(&mut self.inner).others.remove(index);
                 Ok(())
             }
         }
@@ -319,7 +333,7 @@ impl Keyring {
     /// assert_eq!(keyring.primary_id(), 9);
     /// ```
     pub fn primary_id(&self) -> KeyId {
-        self.primary().id
+        self.inner.primary.id
     }
 
     /// Every key id, primary first.
@@ -331,7 +345,7 @@ impl Keyring {
     /// # Ok::<(), sealed_session::KeyringError>(())
     /// ```
     pub fn key_ids(&self) -> Vec<KeyId> {
-        self.inner.entries.iter().map(|e| e.id).collect()
+        self.entries().map(|e| e.id).collect()
     }
 
     /// Whether a key with this id is in the keyring.
@@ -401,30 +415,40 @@ impl Keyring {
         text.parse()
     }
 
-    fn primary(&self) -> &KeyEntry {
-        &self.inner.entries[0]
+    pub(crate) fn primary_entry(&self) -> &KeyEntry {
+        &self.inner.primary
     }
 
-    pub(crate) fn primary_entry(&self) -> &KeyEntry {
-        self.primary()
+    /// Every key, primary first.
+    fn entries(&self) -> impl Iterator<Item = &KeyEntry> {
+        core::iter::once(&*self.inner.primary).chain(self.inner.others.iter().map(|e| &**e))
     }
 
     /// One pass over every key, without early exit, comparing ids in
     /// constant time: the lookup is the same work whatever the id.
-    fn position(&self, id: KeyId) -> Option<usize> {
-        let mut found = 0u32;
-        let mut index = 0u32;
-        for (i, entry) in self.inner.entries.iter().enumerate() {
+    fn position(&self, id: KeyId) -> Option<Slot> {
+        let primary = self.inner.primary.id.ct_eq(&id);
+        let mut found = primary;
+        let mut index = 0u64;
+        for (i, entry) in (0u64..).zip(&self.inner.others) {
             let hit = entry.id.ct_eq(&id);
-            // Keyrings hold a handful of keys; the cast cannot truncate.
-            index.conditional_assign(&(i as u32), hit);
-            found |= u32::from(hit.unwrap_u8());
+            index.conditional_assign(&i, hit);
+            found |= hit;
         }
-        (found == 1).then_some(index as usize)
+        if bool::from(primary) {
+            Some(Slot::Primary)
+        } else if bool::from(found) {
+            usize::try_from(index).ok().map(Slot::Other)
+        } else {
+            None
+        }
     }
 
     pub(crate) fn entry(&self, id: KeyId) -> Option<&KeyEntry> {
-        self.position(id).map(|i| &*self.inner.entries[i])
+        match self.position(id)? {
+            Slot::Primary => Some(&self.inner.primary),
+            Slot::Other(index) => self.inner.others.get(index).map(|e| &**e),
+        }
     }
 }
 
@@ -432,12 +456,7 @@ impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut list = f.debug_struct("Keyring");
         list.field("primary", &self.primary_id());
-        let keys: Vec<_> = self
-            .inner
-            .entries
-            .iter()
-            .map(|e| (e.id, e.suite.name()))
-            .collect();
+        let keys: Vec<_> = self.entries().map(|e| (e.id, e.suite.name())).collect();
         list.field("keys", &keys).finish()
     }
 }
@@ -463,8 +482,7 @@ impl FromStr for Keyring {
 
     fn from_str(text: &str) -> Result<Self, KeyringError> {
         let mut keyring: Option<Keyring> = None;
-        for (i, raw) in text.trim().split(',').enumerate() {
-            let entry = i + 1;
+        for (entry, raw) in (1..).zip(text.trim().split(',')) {
             let spec = parse_entry(entry, raw.trim())?;
             match &mut keyring {
                 None => keyring = Some(Keyring::new(spec)),

@@ -54,6 +54,18 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Library code handles attacker input: no reachable panics, no unchecked
+// arithmetic or indexing. Tests may assert freely.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 mod codec;
 mod envelope;

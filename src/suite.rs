@@ -60,6 +60,15 @@ impl Suite {
         }
     }
 
+    /// Where the ciphertext starts in a sealed value: the 5-byte header and
+    /// the nonce come first.
+    pub(crate) const fn body_offset(self) -> usize {
+        match self {
+            Self::Xaes256Gcm | Self::XChaCha20Poly1305 => 5 + 24,
+            Self::Aes256Gcm => 5 + 12,
+        }
+    }
+
     /// The name used in keyring strings (`id:suite:key`).
     ///
     /// ```
@@ -158,6 +167,8 @@ impl Cipher {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), AeadError> {
+        #[cfg(test)]
+        testing::OPENS.with(|n| n.set(n.get() + 1));
         let tag = (*tag).into();
         match self {
             Self::Xaes(c) => c.decrypt_inout_detached(nonce_of(nonce)?, aad, buf.into(), &tag),
@@ -165,6 +176,23 @@ impl Cipher {
             Self::Aes(c) => c.decrypt_inout_detached(nonce_of(nonce)?, aad, buf.into(), &tag),
         }
         .map_err(|_| AeadError)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// AEAD opens attempted on this thread.
+        pub(crate) static OPENS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// How many AEAD opens `f` attempted.
+    pub(crate) fn count_opens(f: impl FnOnce()) -> usize {
+        let before = OPENS.with(Cell::get);
+        f();
+        OPENS.with(Cell::get) - before
     }
 }
 

@@ -46,7 +46,10 @@ fn keyring(id: u32, suite: Suite) -> Keyring {
 #[test]
 fn the_counter_counts() {
     let info = measure(|| drop(std::hint::black_box(Box::new(1u8))));
-    assert_eq!(info.count_total, 1, "the counting allocator is not installed");
+    assert_eq!(
+        info.count_total, 1,
+        "the counting allocator is not installed"
+    );
 }
 
 #[test]
@@ -79,13 +82,19 @@ fn round_trip_makes_at_most_three_allocations() {
         assert_eq!(opened.map(|o| o.data).as_ref(), Some(&data));
         // Seal: the sealed buffer and the base64 string; open: the decoded
         // buffer.
-        eprintln!("{suite}: {} allocations, {} bytes", info.count_total, info.bytes_total);
+        eprintln!(
+            "{suite}: {} allocations, {} bytes",
+            info.count_total, info.bytes_total
+        );
         assert!(
             info.count_total <= 3,
             "{suite}: {} allocations in a round trip",
             info.count_total
         );
-        assert_eq!(info.count_current, 0, "{suite}: leaked across the round trip");
+        assert_eq!(
+            info.count_current, 0,
+            "{suite}: leaked across the round trip"
+        );
     }
 }
 
@@ -103,16 +112,24 @@ fn oversized_value_is_rejected_without_allocating() {
     let keyring = keyring(1, Suite::default());
     let codec = Codec::new("s").unwrap();
     let value = "A".repeat(1 << 20);
-    assert_eq!(open_error(&codec, &keyring, &value), (ErrorKind::TooLarge, 0));
+    assert_eq!(
+        open_error(&codec, &keyring, &value),
+        (ErrorKind::TooLarge, 0)
+    );
 }
 
 #[test]
 fn unknown_key_is_rejected_without_allocating() {
     let codec = Codec::new("s").unwrap();
     let meta = SessionMeta::new(Lifetimes::default()).unwrap();
-    let value = codec.seal(&keyring(1, Suite::default()), &meta, &session()).unwrap();
+    let value = codec
+        .seal(&keyring(1, Suite::default()), &meta, &session())
+        .unwrap();
     let other = keyring(2, Suite::default());
-    assert_eq!(open_error(&codec, &other, &value), (ErrorKind::UnknownKey, 0));
+    assert_eq!(
+        open_error(&codec, &other, &value),
+        (ErrorKind::UnknownKey, 0)
+    );
 }
 
 #[test]
@@ -120,5 +137,8 @@ fn malformed_value_is_rejected_without_allocating() {
     let keyring = keyring(1, Suite::default());
     let codec = Codec::new("s").unwrap();
     let value = "!".repeat(60);
-    assert_eq!(open_error(&codec, &keyring, &value), (ErrorKind::Malformed, 0));
+    assert_eq!(
+        open_error(&codec, &keyring, &value),
+        (ErrorKind::Malformed, 0)
+    );
 }

@@ -18,23 +18,40 @@ fn old_key_opens_and_asks_for_a_reseal_that_keeps_the_metadata() {
     let old_value = codec.seal(&ring, &original, &"alice").expect("seal");
 
     ring.add_accept_only(KeySpec::new(2, key(2))).expect("add");
-    let opened = codec.open_at::<String>(&ring, &old_value, at(T0 + 5)).expect("open");
+    let opened = codec
+        .open_at::<String>(&ring, &old_value, at(T0 + 5))
+        .expect("open");
     assert!(!opened.needs_reseal, "key 1 is still primary");
 
     ring.promote(2).expect("promote");
-    let opened = codec.open_at::<String>(&ring, &old_value, at(T0 + 10)).expect("open");
+    let opened = codec
+        .open_at::<String>(&ring, &old_value, at(T0 + 10))
+        .expect("open");
     assert_eq!((opened.key_id, opened.needs_reseal), (1, true));
 
-    let resealed = codec.seal(&ring, &opened.meta, &opened.data).expect("reseal");
-    let reopened = codec.open_at::<String>(&ring, &resealed, at(T0 + 11)).expect("open");
+    let resealed = codec
+        .seal(&ring, &opened.meta, &opened.data)
+        .expect("reseal");
+    let reopened = codec
+        .open_at::<String>(&ring, &resealed, at(T0 + 11))
+        .expect("open");
     assert_eq!((reopened.key_id, reopened.needs_reseal), (2, false));
-    assert_eq!(reopened.meta, original, "id, issue time and expiry survive the re-seal");
+    assert_eq!(
+        reopened.meta, original,
+        "id, issue time and expiry survive the re-seal"
+    );
     assert_eq!(common::decode(&resealed)[1..5], 2u32.to_be_bytes());
 
     ring.retire(1).expect("retire");
-    let err = codec.open_at::<String>(&ring, &old_value, at(T0 + 12)).expect_err("retired");
+    let err = codec
+        .open_at::<String>(&ring, &old_value, at(T0 + 12))
+        .expect_err("retired");
     assert_eq!((err.kind(), err.key_id()), (ErrorKind::UnknownKey, Some(1)));
-    assert!(codec.open_at::<String>(&ring, &resealed, at(T0 + 12)).is_ok());
+    assert!(
+        codec
+            .open_at::<String>(&ring, &resealed, at(T0 + 12))
+            .is_ok()
+    );
 }
 
 #[test]
@@ -74,7 +91,9 @@ fn promoting_before_every_instance_accepts_the_key_logs_users_out() {
     a.promote(2).expect("promote");
     let b = Keyring::new(KeySpec::new(1, key(1)));
     let from_a = codec.seal(&a, &meta(), &1u8).expect("seal");
-    let err = codec.open_at::<u8>(&b, &from_a, at(T0)).expect_err("B cannot open");
+    let err = codec
+        .open_at::<u8>(&b, &from_a, at(T0))
+        .expect_err("B cannot open");
     assert_eq!(err.kind(), ErrorKind::UnknownKey);
 }
 
@@ -82,7 +101,9 @@ fn promoting_before_every_instance_accepts_the_key_logs_users_out() {
 fn replacing_every_key_ends_every_session() {
     let codec = Codec::new("s").expect("codec");
     let ring: Keyring = Keyring::new(KeySpec::new(1, key(1)));
-    let values: Vec<String> = (0..10).map(|i| codec.seal(&ring, &meta(), &i).expect("seal")).collect();
+    let values: Vec<String> = (0..10)
+        .map(|i| codec.seal(&ring, &meta(), &i).expect("seal"))
+        .collect();
     let fresh = Keyring::new(KeySpec::new(2, key(9)));
     for value in &values {
         assert!(codec.open_at::<i32>(&fresh, value, at(T0)).is_err());
@@ -92,9 +113,13 @@ fn replacing_every_key_ends_every_session() {
 #[test]
 fn same_id_different_key_fails_authentication() {
     let codec = Codec::new("s").expect("codec");
-    let value = codec.seal(&Keyring::new(KeySpec::new(1, key(1))), &meta(), &1u8).expect("seal");
+    let value = codec
+        .seal(&Keyring::new(KeySpec::new(1, key(1))), &meta(), &1u8)
+        .expect("seal");
     let impostor = Keyring::new(KeySpec::new(1, key(2)));
-    let err = codec.open_at::<u8>(&impostor, &value, at(T0)).expect_err("other key");
+    let err = codec
+        .open_at::<u8>(&impostor, &value, at(T0))
+        .expect_err("other key");
     assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
 }
 
@@ -106,9 +131,23 @@ fn keyring_from_file() {
     std::fs::write(&path, "2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,\n1:xchacha20-poly1305:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n").expect("write");
     let ring = Keyring::from_file(&path).expect("keyring");
     assert_eq!(ring.key_ids(), vec![2, 1]);
-    std::fs::write(&path, "2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,1:tooshort").expect("write");
+    std::fs::write(
+        &path,
+        "2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,1:tooshort",
+    )
+    .expect("write");
     let err = Keyring::from_file(&path).expect_err("bad entry");
-    assert!(matches!(err, KeyringError::Key { entry: 2, id: 1, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            KeyringError::Key {
+                entry: 2,
+                id: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 

@@ -17,21 +17,32 @@ fn meta() -> SessionMeta {
 #[test]
 fn every_suite_and_size_round_trips() {
     let codec = Codec::new("__Host-s").expect("codec");
-    for (primary, suite) in [(1, Suite::Xaes256Gcm), (2, Suite::XChaCha20Poly1305), (3, Suite::Aes256Gcm)] {
+    for (primary, suite) in [
+        (1, Suite::Xaes256Gcm),
+        (2, Suite::XChaCha20Poly1305),
+        (3, Suite::Aes256Gcm),
+    ] {
         let ring = three_suites(primary);
         assert_eq!(ring.suite(primary), Some(suite));
         for size in [0usize, 1, 256, 2900] {
             let data: Vec<u8> = (0..size).map(|i| i as u8).collect();
             let meta = meta().with_data_version(7);
             let value = codec.seal(&ring, &meta, &data).expect("seal");
-            let opened = codec.open_at::<Vec<u8>>(&ring, &value, at(T0 + 1)).expect("open");
+            let opened = codec
+                .open_at::<Vec<u8>>(&ring, &value, at(T0 + 1))
+                .expect("open");
             assert_eq!(opened.data, data, "{suite} {size}");
             assert_eq!(opened.meta, meta);
             assert_eq!(opened.key_id, primary);
             assert!(!opened.needs_reseal);
             // Other keyrings with the same keys but another primary still open it.
             let other = three_suites(if primary == 1 { 2 } else { 1 });
-            assert!(codec.open_at::<Vec<u8>>(&other, &value, at(T0 + 1)).expect("open").needs_reseal);
+            assert!(
+                codec
+                    .open_at::<Vec<u8>>(&other, &value, at(T0 + 1))
+                    .expect("open")
+                    .needs_reseal
+            );
         }
     }
 }
@@ -52,7 +63,10 @@ fn name_plus_value_limit_is_exact() {
             }
             Err(err) => {
                 assert_eq!(err.kind(), ErrorKind::TooLarge);
-                assert!(hit_exact, "a value of exactly {limit} characters must be accepted");
+                assert!(
+                    hit_exact,
+                    "a value of exactly {limit} characters must be accepted"
+                );
                 return;
             }
         }
@@ -81,7 +95,10 @@ fn values_and_header_have_the_documented_layout() {
     let ring = three_suites(2);
     let bytes = decode(&codec.seal(&ring, &meta(), &()).expect("seal"));
     assert_eq!(bytes[0], sealed_session::FORMAT_V1);
-    assert_eq!(u32::from_be_bytes(bytes[1..5].try_into().expect("4 bytes")), 2);
+    assert_eq!(
+        u32::from_be_bytes(bytes[1..5].try_into().expect("4 bytes")),
+        2
+    );
     assert_eq!(sealed_session::SUPPORTED_FORMAT_VERSIONS, &[1]);
 }
 
@@ -102,7 +119,13 @@ fn data() -> impl Strategy<Value = Data> {
         any::<Option<bool>>(),
         proptest::collection::vec(any::<u8>(), 0..600),
     )
-        .prop_map(|(user, roles, counter, flag, blob)| Data { user, roles, counter, flag, blob })
+        .prop_map(|(user, roles, counter, flag, blob)| Data {
+            user,
+            roles,
+            counter,
+            flag,
+            blob,
+        })
 }
 
 proptest! {

@@ -44,10 +44,17 @@ fn every_single_bit_flip_of_the_bytes_is_rejected() {
                     0 => &[ErrorKind::UnsupportedVersion],
                     // A flipped id is either unknown, or another configured
                     // key whose AEAD then fails (possibly on length).
-                    1..=4 => &[ErrorKind::UnknownKey, ErrorKind::AuthenticationFailed, ErrorKind::Malformed],
+                    1..=4 => &[
+                        ErrorKind::UnknownKey,
+                        ErrorKind::AuthenticationFailed,
+                        ErrorKind::Malformed,
+                    ],
                     _ => &[ErrorKind::AuthenticationFailed],
                 };
-                assert!(expected.contains(&kind), "suite {primary} byte {i} bit {bit}: {kind:?}");
+                assert!(
+                    expected.contains(&kind),
+                    "suite {primary} byte {i} bit {bit}: {kind:?}"
+                );
             }
         }
     }
@@ -74,11 +81,17 @@ fn every_truncation_is_rejected() {
     for primary in 1..=3 {
         let value = sample(primary);
         for len in 0..value.len() {
-            assert!(open(&value[..len]).is_err(), "suite {primary} truncated to {len}");
+            assert!(
+                open(&value[..len]).is_err(),
+                "suite {primary} truncated to {len}"
+            );
         }
         let bytes = decode(&value);
         for len in 0..bytes.len() {
-            assert!(open(&encode(&bytes[..len])).is_err(), "suite {primary} bytes cut to {len}");
+            assert!(
+                open(&encode(&bytes[..len])).is_err(),
+                "suite {primary} bytes cut to {len}"
+            );
         }
     }
 }
@@ -93,7 +106,10 @@ fn every_appended_length_up_to_the_cap_is_rejected() {
             if value.len() + extra > cap {
                 assert_eq!(kind, ErrorKind::TooLarge);
             } else {
-                assert!(matches!(kind, ErrorKind::Malformed | ErrorKind::AuthenticationFailed), "{kind:?}");
+                assert!(
+                    matches!(kind, ErrorKind::Malformed | ErrorKind::AuthenticationFailed),
+                    "{kind:?}"
+                );
             }
         }
     }
@@ -109,7 +125,11 @@ fn only_version_one_is_accepted() {
         if version == 1 {
             assert_eq!(result, Ok(()));
         } else {
-            assert_eq!(result, Err(ErrorKind::UnsupportedVersion), "version {version}");
+            assert_eq!(
+                result,
+                Err(ErrorKind::UnsupportedVersion),
+                "version {version}"
+            );
         }
     }
 }
@@ -122,7 +142,10 @@ fn key_id_rewritten_to_every_other_configured_id_fails_authentication() {
             let mut edited = bytes.clone();
             edited[1..5].copy_from_slice(&other.to_be_bytes());
             let kind = open(&encode(&edited)).expect_err("rewritten id");
-            assert!(matches!(kind, ErrorKind::AuthenticationFailed | ErrorKind::Malformed), "{kind:?}");
+            assert!(
+                matches!(kind, ErrorKind::AuthenticationFailed | ErrorKind::Malformed),
+                "{kind:?}"
+            );
         }
         let mut edited = bytes.clone();
         edited[1..5].copy_from_slice(&77u32.to_be_bytes());
@@ -134,24 +157,47 @@ fn key_id_rewritten_to_every_other_configured_id_fails_authentication() {
 fn names_and_contexts_are_bound() {
     let ring = three_suites(1);
     let meta = SessionMeta::new_at(Lifetimes::default(), at(T0)).expect("meta");
-    let value = Codec::new("a").expect("codec").seal(&ring, &meta, &1u8).expect("seal");
+    let value = Codec::new("a")
+        .expect("codec")
+        .seal(&ring, &meta, &1u8)
+        .expect("seal");
     for codec in [
         Codec::new("b").expect("codec"),
         Codec::new("A").expect("codec"),
-        Codec::new("a").expect("codec").with_context(b"app").expect("context"),
-        Codec::new("a").expect("codec").with_context(b"\0").expect("context"),
+        Codec::new("a")
+            .expect("codec")
+            .with_context(b"app")
+            .expect("context"),
+        Codec::new("a")
+            .expect("codec")
+            .with_context(b"\0")
+            .expect("context"),
     ] {
-        let err = codec.open_at::<u8>(&ring, &value, at(T0)).expect_err("bound");
+        let err = codec
+            .open_at::<u8>(&ring, &value, at(T0))
+            .expect_err("bound");
         assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
     }
-    let with_context = Codec::new("a").expect("codec").with_context(b"app").expect("context");
+    let with_context = Codec::new("a")
+        .expect("codec")
+        .with_context(b"app")
+        .expect("context");
     let value = with_context.seal(&ring, &meta, &1u8).expect("seal");
     let plain = Codec::new("a").expect("codec");
     assert_eq!(
-        plain.open_at::<u8>(&ring, &value, at(T0)).expect_err("no fallback").kind(),
+        plain
+            .open_at::<u8>(&ring, &value, at(T0))
+            .expect_err("no fallback")
+            .kind(),
         ErrorKind::AuthenticationFailed
     );
-    assert_eq!(with_context.open_at::<u8>(&ring, &value, at(T0)).expect("open").data, 1);
+    assert_eq!(
+        with_context
+            .open_at::<u8>(&ring, &value, at(T0))
+            .expect("open")
+            .data,
+        1
+    );
 }
 
 #[test]
@@ -159,10 +205,18 @@ fn times_are_enforced_from_the_sealed_payload() {
     use std::time::Duration;
     let codec = Codec::new(NAME).expect("codec");
     let ring = three_suites(1);
-    let lifetimes = Lifetimes::new(Some(Duration::from_secs(3600)), Some(Duration::from_secs(600)));
+    let lifetimes = Lifetimes::new(
+        Some(Duration::from_secs(3600)),
+        Some(Duration::from_secs(600)),
+    );
     let meta = SessionMeta::new_at(lifetimes, at(T0)).expect("meta");
     let value = codec.seal(&ring, &meta, &()).expect("seal");
-    let kind = |now| codec.open_at::<()>(&ring, &value, at(now)).map(|_| ()).map_err(|e| e.kind());
+    let kind = |now| {
+        codec
+            .open_at::<()>(&ring, &value, at(now))
+            .map(|_| ())
+            .map_err(|e| e.kind())
+    };
     assert_eq!(kind(T0 + 599), Ok(()));
     assert_eq!(kind(T0 + 600), Err(ErrorKind::ExpiredIdle));
     assert_eq!(kind(T0 - 30), Ok(()), "within the 60 s skew");
@@ -175,7 +229,9 @@ fn times_are_enforced_from_the_sealed_payload() {
     let mut now = T0;
     loop {
         now += 500;
-        refreshed.touch_at(Duration::from_secs(600), at(now)).expect("touch");
+        refreshed
+            .touch_at(Duration::from_secs(600), at(now))
+            .expect("touch");
         let value = codec.seal(&ring, &refreshed, &()).expect("seal");
         match codec.open_at::<()>(&ring, &value, at(now + 1)) {
             Ok(_) => assert!(now + 1 < T0 + 3600),
@@ -206,17 +262,22 @@ fn non_canonical_base64_is_rejected() {
     let mut checked = 0;
     for len in 0..6 {
         let value = codec.seal(&ring, &meta, &"x".repeat(len)).expect("seal");
-        if value.len() % 4 == 0 {
+        if value.len().is_multiple_of(4) {
             continue;
         }
         // The last character carries unused low bits; setting one keeps the
         // decoded bytes of a lenient decoder but must not open here.
         let mut bytes = value.into_bytes();
         let last = bytes.len() - 1;
-        let index = ALPHABET.iter().position(|c| *c == bytes[last]).expect("alphabet");
+        let index = ALPHABET
+            .iter()
+            .position(|c| *c == bytes[last])
+            .expect("alphabet");
         bytes[last] = ALPHABET[index | 1];
         let edited = String::from_utf8(bytes).expect("ascii");
-        let err = codec.open_at::<String>(&ring, &edited, at(T0)).expect_err("non-canonical");
+        let err = codec
+            .open_at::<String>(&ring, &edited, at(T0))
+            .expect_err("non-canonical");
         assert_eq!(err.kind(), ErrorKind::Malformed);
         checked += 1;
     }

@@ -26,7 +26,11 @@ fn keyring(file: &Value, primary: u64) -> Keyring {
     let keys = file["keys"].as_array().expect("keys");
     let spec = |k: &Value| {
         let key = Key::from_hex(k["key_hex"].as_str().expect("hex")).expect("key");
-        let suite: Suite = k["suite"].as_str().expect("suite").parse().expect("suite name");
+        let suite: Suite = k["suite"]
+            .as_str()
+            .expect("suite")
+            .parse()
+            .expect("suite name");
         KeySpec::new(k["id"].as_u64().expect("id") as u32, key).suite(suite)
     };
     let first = keys.iter().find(|k| k["id"] == primary).expect("primary");
@@ -51,13 +55,22 @@ fn valid_vectors_open() {
             .unwrap_or_else(|e| panic!("{} vector failed: {e}", v["suite"]));
         assert_eq!(opened.data, v["data"].as_str().expect("data"));
         assert_eq!(u64::from(opened.key_id), v["key_id"].as_u64().expect("id"));
-        assert_eq!(ring.suite(opened.key_id).map(|s| s.name()), v["suite"].as_str());
+        assert_eq!(
+            ring.suite(opened.key_id).map(|s| s.name()),
+            v["suite"].as_str()
+        );
         let meta = &opened.meta;
-        assert_eq!(meta.session_id().as_bytes().to_vec(), from_hex(v["session_id_hex"].as_str().expect("id")));
+        assert_eq!(
+            meta.session_id().as_bytes().to_vec(),
+            from_hex(v["session_id_hex"].as_str().expect("id"))
+        );
         assert_eq!(meta.issued_at(), at(&v["issued_at"]));
         assert_eq!(meta.absolute_expiry(), Some(at(&v["absolute_expiry"])));
         assert_eq!(meta.idle_expiry(), Some(at(&v["idle_expiry"])));
-        assert_eq!(u64::from(meta.data_version()), v["data_version"].as_u64().expect("version"));
+        assert_eq!(
+            u64::from(meta.data_version()),
+            v["data_version"].as_u64().expect("version")
+        );
         assert_eq!(opened.needs_reseal, opened.key_id != 1);
     }
 }
@@ -73,7 +86,12 @@ fn invalid_vectors_fail_with_the_recorded_kind() {
         let err = codec
             .open_at::<String>(&ring, v["value"].as_str().expect("value"), at(&v["now"]))
             .expect_err(v["description"].as_str().expect("description"));
-        assert_eq!(format!("{:?}", err.kind()), v["expected"], "{}", v["description"]);
+        assert_eq!(
+            format!("{:?}", err.kind()),
+            v["expected"],
+            "{}",
+            v["description"]
+        );
     }
 }
 
@@ -84,7 +102,8 @@ fn vectors_stop_opening_once_their_key_is_retired() {
     ring.retire(2).expect("retire");
     for v in file["valid"].as_array().expect("valid") {
         let codec = Codec::new(v["cookie_name"].as_str().expect("name")).expect("codec");
-        let result = codec.open_at::<String>(&ring, v["value"].as_str().expect("value"), at(&v["now"]));
+        let result =
+            codec.open_at::<String>(&ring, v["value"].as_str().expect("value"), at(&v["now"]));
         assert_eq!(result.is_ok(), v["key_id"] != 2);
     }
 }

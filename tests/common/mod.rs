@@ -7,19 +7,19 @@ use base64::Engine as _;
 use sealed_session::{Key, KeyId, KeySpec, Keyring, Suite};
 
 /// 2026-01-01T00:00:00Z.
-pub const T0: u64 = 1_767_225_600;
+pub(crate) const T0: u64 = 1_767_225_600;
 
-pub fn at(secs: u64) -> SystemTime {
+pub(crate) fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
-pub fn key(seed: u8) -> Key {
+pub(crate) fn key(seed: u8) -> Key {
     Key::from_bytes(&[seed; 32]).expect("non-zero key")
 }
 
 /// A keyring whose primary is `primary` and which also accepts ids 1..=3,
 /// one per suite (1: XAES-256-GCM, 2: XChaCha20-Poly1305, 3: AES-256-GCM).
-pub fn three_suites(primary: KeyId) -> Keyring {
+pub(crate) fn three_suites(primary: KeyId) -> Keyring {
     let spec = |id: KeyId| {
         let suite = match id {
             1 => Suite::Xaes256Gcm,
@@ -35,10 +35,12 @@ pub fn three_suites(primary: KeyId) -> Keyring {
     ring
 }
 
-pub fn decode(value: &str) -> Vec<u8> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).expect("base64url")
+pub(crate) fn decode(value: &str) -> Vec<u8> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .expect("base64url")
 }
 
-pub fn encode(bytes: &[u8]) -> String {
+pub(crate) fn encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -1,0 +1,393 @@
+//! Cost of sealing and opening cookie values, against the `cookie` crate's
+//! `PrivateJar` and against a bare AES-256-GCM + base64 floor.
+//!
+//! Run with `cargo bench --bench codec`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs,
+    unreachable_pub,
+    reason = "benchmark code: failing loudly is the right behaviour"
+)]
+
+use std::hint::black_box;
+use std::sync::LazyLock;
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use base64::Engine as _;
+use base64::engine::general_purpose::{NO_PAD, URL_SAFE_NO_PAD};
+use base64::engine::simd::Simd;
+use cookie::{Cookie, CookieJar};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use rand::{Rng as _, SeedableRng as _};
+use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta, Suite};
+use serde::{Deserialize, Serialize};
+
+const SIZES: [usize; 4] = [64, 256, 1024, 3000];
+const COOKIE_NAME: &str = "s";
+
+/// The engine the crate uses.
+static SIMD: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
+
+/// A typical session: a few strings plus text (say, preferences as JSON)
+/// that sets the size.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Payload {
+    user: String,
+    roles: Vec<String>,
+    tenant: u32,
+    csrf: [u8; 16],
+    prefs: String,
+}
+
+/// The same session with the variable part as `Vec<u8>`, which serde
+/// encodes byte by byte unless the field uses `serde_bytes`.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct BytesPayload {
+    user: String,
+    roles: Vec<String>,
+    tenant: u32,
+    csrf: [u8; 16],
+    blob: Vec<u8>,
+}
+
+/// A payload whose postcard encoding is exactly `target` bytes.
+fn payload(target: usize) -> Payload {
+    let mut p = Payload {
+        user: "alice@example.com".to_owned(),
+        roles: vec!["admin".to_owned(), "editor".to_owned()],
+        tenant: 4242,
+        csrf: [0x5a; 16],
+        prefs: String::new(),
+    };
+    let mut n = target;
+    loop {
+        p.prefs = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let len = postcard::to_allocvec(&p).unwrap().len();
+        if len == target {
+            return p;
+        }
+        assert!(len > target, "cannot reach {target} bytes");
+        n -= (len - target).min(n);
+    }
+}
+
+fn keyring(suite: Suite) -> Keyring {
+    let spec = KeySpec::new(1, Key::generate()).suite(suite);
+    // AES-256-GCM keys carry a seal budget; the bench must never exhaust it.
+    let spec = match suite {
+        Suite::Aes256Gcm => spec.seal_budget(u64::MAX),
+        _ => spec,
+    };
+    Keyring::new(spec)
+}
+
+/// A codec whose value limit admits the largest payload: 3000 B of data
+/// seals to just over one browser cookie.
+fn codec() -> Codec {
+    Codec::new(COOKIE_NAME)
+        .unwrap()
+        .with_max_value_len(2 * 4096)
+        .unwrap()
+}
+
+fn report_sizes() {
+    let keyring = keyring(Suite::default());
+    let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+    let default_limit = Codec::new(COOKIE_NAME).unwrap().max_value_len();
+    for size in SIZES {
+        let value = codec().seal(&keyring, &meta, &payload(size)).unwrap();
+        eprintln!(
+            "payload {size} B -> sealed value {} chars (default limit {default_limit}: {})",
+            value.len(),
+            if value.len() <= default_limit {
+                "fits"
+            } else {
+                "too large"
+            }
+        );
+    }
+}
+
+fn suites(c: &mut Criterion) {
+    report_sizes();
+    let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+    for suite in Suite::ALL {
+        let keyring = keyring(suite);
+        let codec = codec();
+        for size in SIZES {
+            let data = payload(size);
+            let value = codec.seal(&keyring, &meta, &data).unwrap();
+            assert_eq!(codec.open::<Payload>(&keyring, &value).unwrap().data, data);
+
+            c.bench_with_input(
+                BenchmarkId::new(format!("seal/{suite}"), size),
+                &data,
+                |b, data| b.iter(|| codec.seal(&keyring, &meta, black_box(data)).unwrap()),
+            );
+            c.bench_with_input(
+                BenchmarkId::new(format!("open/{suite}"), size),
+                &value,
+                |b, value| b.iter(|| codec.open::<Payload>(&keyring, black_box(value)).unwrap()),
+            );
+            c.bench_with_input(
+                BenchmarkId::new(format!("roundtrip/{suite}"), size),
+                &data,
+                |b, data| {
+                    b.iter(|| {
+                        let value = codec.seal(&keyring, &meta, black_box(data)).unwrap();
+                        codec.open::<Payload>(&keyring, &value).unwrap()
+                    })
+                },
+            );
+        }
+    }
+}
+
+/// What `axum-extra`'s and `actix-web`'s private cookies pay. The typed
+/// variant serializes with postcard and base64 (the same engine as the
+/// crate) to get a cookie-safe string, so both sides move the same data.
+fn private_jar(c: &mut Criterion) {
+    let key = cookie::Key::generate();
+    for size in SIZES {
+        let data = payload(size);
+        let text = SIMD.encode(postcard::to_allocvec(&data).unwrap());
+        c.bench_with_input(
+            BenchmarkId::new("private_jar/add_get/typed", size),
+            &data,
+            |b, data| {
+                b.iter(|| {
+                    let text = SIMD.encode(postcard::to_allocvec(black_box(data)).unwrap());
+                    let mut jar = CookieJar::new();
+                    jar.private_mut(&key).add(Cookie::new(COOKIE_NAME, text));
+                    let cookie = jar.private(&key).get(COOKIE_NAME).unwrap();
+                    let bytes = SIMD.decode(cookie.value()).unwrap();
+                    postcard::from_bytes::<Payload>(&bytes).unwrap()
+                })
+            },
+        );
+        c.bench_with_input(
+            BenchmarkId::new("private_jar/add_get/string", size),
+            &text,
+            |b, text| {
+                b.iter(|| {
+                    let mut jar = CookieJar::new();
+                    jar.private_mut(&key)
+                        .add(Cookie::new(COOKIE_NAME, black_box(text).clone()));
+                    jar.private(&key).get(COOKIE_NAME).unwrap()
+                })
+            },
+        );
+    }
+}
+
+/// The least any AES-GCM cookie can cost: cipher built once, fixed nonce,
+/// seal + base64 encode + base64 decode + open. `typed` adds postcard.
+fn raw_floor(c: &mut Criterion) {
+    let cipher = aes_gcm::Aes256Gcm::new(&[7u8; 32].into());
+    let nonce = aes_gcm::Nonce::<aes_gcm::aead::consts::U12>::from([9u8; 12]);
+    let aad = COOKIE_NAME.as_bytes();
+    let floor = |plain: &[u8]| {
+        let mut buf = Vec::with_capacity(plain.len() + 16);
+        buf.extend_from_slice(plain);
+        let tag = cipher
+            .encrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into())
+            .unwrap();
+        buf.extend_from_slice(&tag);
+        let encoded = SIMD.encode(&buf);
+        let mut decoded = SIMD.decode(&encoded).unwrap();
+        let (body, tag) = decoded.split_at_mut(plain.len());
+        let tag: [u8; 16] = (&*tag).try_into().unwrap();
+        cipher
+            .decrypt_inout_detached(&nonce, aad, body.into(), &tag.into())
+            .unwrap();
+        decoded.truncate(plain.len());
+        decoded
+    };
+    for size in SIZES {
+        let data = payload(size);
+        let plain = postcard::to_allocvec(&data).unwrap();
+        assert_eq!(floor(&plain), plain);
+        c.bench_with_input(
+            BenchmarkId::new("raw_floor/aes-256-gcm+base64", size),
+            &plain,
+            |b, plain| b.iter(|| floor(black_box(plain))),
+        );
+        c.bench_with_input(
+            BenchmarkId::new("raw_floor/typed", size),
+            &data,
+            |b, data| {
+                b.iter(|| {
+                    let plain = postcard::to_allocvec(black_box(data)).unwrap();
+                    postcard::from_bytes::<Payload>(&floor(&plain)).unwrap()
+                })
+            },
+        );
+    }
+}
+
+fn rejection(c: &mut Criterion) {
+    let keyring = keyring(Suite::default());
+    let codec = Codec::new(COOKIE_NAME).unwrap();
+    let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+    let sealed = codec.seal(&keyring, &meta, &payload(256)).unwrap();
+    let other = keyring_with_id(2);
+
+    let malformed = "!".repeat(60);
+    let long_5k = "A".repeat(5 * 1024);
+    let long_1m = "A".repeat(1024 * 1024);
+    let mut tampered = sealed.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+
+    let mut group = c.benchmark_group("reject");
+    let cases: [(&str, &Keyring, &str); 5] = [
+        ("malformed_60", &keyring, &malformed),
+        ("unknown_key_256", &other, &sealed),
+        ("too_long_5k", &keyring, &long_5k),
+        ("too_long_1m", &keyring, &long_1m),
+        ("bad_tag_256", &keyring, &tampered),
+    ];
+    for (name, keyring, value) in cases {
+        assert!(codec.open::<Payload>(keyring, value).is_err());
+        group.bench_function(name, |b| {
+            b.iter(|| codec.open::<Payload>(keyring, black_box(value)).is_err())
+        });
+    }
+    group.finish();
+}
+
+fn keyring_with_id(id: u32) -> Keyring {
+    Keyring::new(KeySpec::new(id, Key::generate()))
+}
+
+/// The crate's choice of base64 engine, on the engines alone (no
+/// allocation: both write into a reused buffer).
+fn base64_engines(c: &mut Criterion) {
+    for size in [256usize, 3000] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i as u8).wrapping_mul(151)).collect();
+        let text = URL_SAFE_NO_PAD.encode(&bytes);
+        assert_eq!(SIMD.encode(&bytes), text);
+        let mut out = vec![0u8; text.len() + 4];
+        let engines: [(
+            &str,
+            &dyn Fn(&[u8], &mut [u8]) -> usize,
+            &dyn Fn(&[u8], &mut [u8]) -> usize,
+        ); 2] = [
+            (
+                "general_purpose",
+                &|i, o| URL_SAFE_NO_PAD.encode_slice(i, o).unwrap(),
+                &|i, o| URL_SAFE_NO_PAD.decode_slice(i, o).unwrap(),
+            ),
+            ("simd", &|i, o| SIMD.encode_slice(i, o).unwrap(), &|i, o| {
+                SIMD.decode_slice(i, o).unwrap()
+            }),
+        ];
+        for (name, encode, decode) in engines {
+            c.bench_function(&format!("base64/encode/{name}/{size}"), |b| {
+                b.iter(|| encode(black_box(&bytes), &mut out))
+            });
+            c.bench_function(&format!("base64/decode/{name}/{size}"), |b| {
+                b.iter(|| decode(black_box(text.as_bytes()), &mut out))
+            });
+        }
+    }
+}
+
+/// Pieces of a seal at 256 B, to tell where the time goes.
+fn parts(c: &mut Criterion) {
+    use aes_gcm::aead::consts::{U12, U24};
+    let key = [7u8; 32];
+    let data = payload(256);
+    let plain = postcard::to_allocvec(&data).unwrap();
+    let aad = [1u8, 0, 0, 0, 1, 0, 1, b's', 0, 0, 0];
+    let mut buf = plain.clone();
+
+    let aes = aes_gcm::Aes256Gcm::new(&key.into());
+    let xaes = xaes_256_gcm::Xaes256Gcm::new(&key.into());
+    let xchacha = chacha20poly1305::XChaCha20Poly1305::new(&key.into());
+    let n12 = aes_gcm::Nonce::<U12>::from([3u8; 12]);
+    let n24 = aes_gcm::Nonce::<U24>::from([3u8; 24]);
+
+    c.bench_function("parts/aes-256-gcm/new", |b| {
+        b.iter(|| aes_gcm::Aes256Gcm::new(black_box(&key.into())))
+    });
+    c.bench_function("parts/aes-256-gcm/encrypt/256", |b| {
+        b.iter(|| {
+            aes.encrypt_inout_detached(&n12, &aad, buf.as_mut_slice().into())
+                .unwrap()
+        })
+    });
+    c.bench_function("parts/xaes-256-gcm/encrypt/256", |b| {
+        b.iter(|| {
+            xaes.encrypt_inout_detached(&n24, &aad, buf.as_mut_slice().into())
+                .unwrap()
+        })
+    });
+    c.bench_function("parts/xaes-256-gcm/encrypt/0", |b| {
+        b.iter(|| {
+            xaes.encrypt_inout_detached(&n24, &aad, (&mut [][..]).into())
+                .unwrap()
+        })
+    });
+    c.bench_function("parts/aes-256-gcm/encrypt/0", |b| {
+        b.iter(|| {
+            aes.encrypt_inout_detached(&n12, &aad, (&mut [][..]).into())
+                .unwrap()
+        })
+    });
+    c.bench_function("parts/xchacha20-poly1305/encrypt/256", |b| {
+        b.iter(|| {
+            xchacha
+                .encrypt_inout_detached(&n24, &aad, buf.as_mut_slice().into())
+                .unwrap()
+        })
+    });
+    c.bench_function("parts/postcard/serialize_vec/256", |b| {
+        b.iter(|| postcard::to_allocvec(black_box(&data)).unwrap())
+    });
+    c.bench_function("parts/postcard/deserialize/256", |b| {
+        b.iter(|| postcard::from_bytes::<Payload>(black_box(&plain)).unwrap())
+    });
+    let bytes = BytesPayload {
+        user: data.user.clone(),
+        roles: data.roles.clone(),
+        tenant: data.tenant,
+        csrf: data.csrf,
+        blob: data.prefs.clone().into_bytes(),
+    };
+    let bytes_plain = postcard::to_allocvec(&bytes).unwrap();
+    assert_eq!(bytes_plain, plain);
+    c.bench_function("parts/postcard/serialize_vec/256/vec_u8", |b| {
+        b.iter(|| postcard::to_allocvec(black_box(&bytes)).unwrap())
+    });
+    c.bench_function("parts/postcard/deserialize/256/vec_u8", |b| {
+        b.iter(|| postcard::from_bytes::<BytesPayload>(black_box(&bytes_plain)).unwrap())
+    });
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let mut nonce = [0u8; 24];
+    c.bench_function("parts/std_rng/fill_24", |b| {
+        b.iter(|| rng.fill_bytes(black_box(&mut nonce)))
+    });
+    c.bench_function("parts/session_meta/new", |b| {
+        b.iter(|| SessionMeta::new(Lifetimes::default()).unwrap())
+    });
+    c.bench_function("parts/system_time/now", |b| {
+        b.iter(std::time::SystemTime::now)
+    });
+}
+
+criterion_group!(
+    benches,
+    suites,
+    private_jar,
+    raw_floor,
+    rejection,
+    base64_engines,
+    parts
+);
+criterion_main!(benches);

@@ -1,0 +1,5 @@
+use sealed_session::Key;
+
+fn main() {
+    println!("{}", Key::generate());
+}

@@ -1,0 +1,5 @@
+use sealed_session::Key;
+
+fn main() {
+    let _ = Key::from_passphrase("correct horse battery staple");
+}
