@@ -644,7 +644,7 @@ fn decode_header(encoded: &[u8]) -> Result<[u8; HEADER_LEN], Error> {
     Ok([v, a, b, c, d])
 }
 
-fn validate_name(name: &str) -> Result<(), CodecError> {
+pub(crate) fn validate_name(name: &str) -> Result<(), CodecError> {
     if name.is_empty() {
         return Err(CodecError::InvalidCookieName("it is empty"));
     }

@@ -68,6 +68,7 @@
 )]
 
 mod codec;
+mod cookie;
 mod envelope;
 mod error;
 mod key;
@@ -80,6 +81,10 @@ mod vectors;
 pub use codec::{
     BROWSER_COOKIE_LIMIT, Codec, CodecError, FORMAT_V1, MAX_CONTEXT_LEN, MAX_NAME_LEN,
     MAX_VALUE_LIMIT, Opened, OpenedRaw, SUPPORTED_FORMAT_VERSIONS,
+};
+pub use cookie::{
+    CookieConfig, CookieConfigError, CookieTooLarge, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_LIFETIME,
+    SameSite, SetCookie,
 };
 pub use envelope::{Lifetimes, SessionId, SessionMeta};
 pub use error::{Error, ErrorKind};
