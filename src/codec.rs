@@ -408,7 +408,25 @@ impl Codec {
         meta: &SessionMeta,
         data: &T,
     ) -> Result<String, Error> {
-        self.seal_with(&mut ThreadCsprng, keyring, meta, data, 0)
+        self.seal_with(&mut ThreadCsprng, keyring, meta, data, |_| 0)
+    }
+
+    /// Seals for a value split over `parts(len)` cookies (0 for one
+    /// cookie), where `len` is the sealed value's length; the count is
+    /// authenticated.
+    pub(crate) fn seal_split<T: Serialize + ?Sized>(
+        &self,
+        keyring: &Keyring,
+        meta: &SessionMeta,
+        data: &T,
+        parts: impl FnOnce(usize) -> u8,
+    ) -> Result<(String, u8), Error> {
+        let mut chosen = 0;
+        let value = self.seal_with(&mut ThreadCsprng, keyring, meta, data, |len| {
+            chosen = parts(len);
+            chosen
+        })?;
+        Ok((value, chosen))
     }
 
     pub(crate) fn seal_with<T: Serialize + ?Sized>(
@@ -417,7 +435,7 @@ impl Codec {
         keyring: &Keyring,
         meta: &SessionMeta,
         data: &T,
-        parts: u8,
+        parts: impl FnOnce(usize) -> u8,
     ) -> Result<String, Error> {
         let entry = keyring.primary_entry();
         let fail = |kind| Error::with_key(kind, entry.id);
@@ -431,14 +449,15 @@ impl Codec {
         self.size_hint
             .store(buf.len().saturating_sub(body_start), Ordering::Relaxed);
 
-        let fits = buf
+        let value_len = buf
             .len()
             .checked_add(TAG_LEN)
             .and_then(encoded_len)
-            .is_some_and(|len| len <= self.max_value_len);
-        if !fits {
-            return Err(fail(ErrorKind::TooLarge));
+            .unwrap_or(usize::MAX);
+        if value_len > self.max_value_len {
+            return Err(Error::too_large(entry.id, value_len));
         }
+        let parts = parts(value_len);
         if !entry.reserve_seal() {
             return Err(fail(ErrorKind::KeyExhausted));
         }
@@ -581,10 +600,11 @@ impl Codec {
         let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| malformed())?;
         let mut aad = [0u8; MAX_AAD_LEN];
         let aad = self.aad(&mut aad, header, parts);
-        entry
-            .cipher
-            .open_in_place(nonce, aad, body, tag)
-            .map_err(|_| fail(ErrorKind::AuthenticationFailed))?;
+        if entry.cipher.open_in_place(nonce, aad, body, tag).is_err() {
+            entry.count_auth_failure();
+            return Err(fail(ErrorKind::AuthenticationFailed));
+        }
+        entry.count_open();
 
         let (meta, data) = envelope::decode_meta(body).map_err(fail)?;
         // The data is the tail of the body, which ends where the tag starts.
@@ -614,6 +634,18 @@ impl Codec {
             .map(|(slot, b)| *slot = *b)
             .count();
         out.get(..len).unwrap_or_default()
+    }
+}
+
+impl Clone for Codec {
+    fn clone(&self) -> Self {
+        Self {
+            aad_tail: self.aad_tail.clone(),
+            name: self.name.clone(),
+            max_value_len: self.max_value_len,
+            clock_skew: self.clock_skew,
+            size_hint: AtomicUsize::new(self.size_hint.load(Ordering::Relaxed)),
+        }
     }
 }
 
@@ -738,7 +770,7 @@ mod tests {
         let codec = Codec::new("s").unwrap();
         let meta = SessionMeta::new(Lifetimes::default()).unwrap();
         let err = codec
-            .seal_with(&mut FailingRng, &keyring, &meta, &1u8, 0)
+            .seal_with(&mut FailingRng, &keyring, &meta, &1u8, |_| 0)
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Rng);
     }
@@ -749,7 +781,7 @@ mod tests {
         let codec = Codec::new("s").unwrap();
         let meta = SessionMeta::new(Lifetimes::default()).unwrap();
         let value = codec
-            .seal_with(&mut ThreadCsprng, &keyring, &meta, &1u8, 2)
+            .seal_with(&mut ThreadCsprng, &keyring, &meta, &1u8, |_| 2)
             .unwrap();
         let now = SystemTime::now();
         assert!(codec.open_parts(&keyring, &value, now, 2).is_ok());

@@ -478,6 +478,22 @@ impl CookieConfig {
         }
     }
 
+    /// Like [`CookieConfig::set_cookie_at`] under another name (a chunk).
+    pub(crate) fn set_cookie_named(
+        &self,
+        name: &str,
+        value: &str,
+        max_age: Option<Duration>,
+        now: SystemTime,
+    ) -> Result<SetCookie, CookieTooLarge> {
+        self.render(name, value, max_age.filter(|_| self.persistent), now)
+    }
+
+    /// Whether browsers accept this cookie without `Secure`.
+    pub(crate) fn allows_plain_http(&self) -> bool {
+        self.same_site != SameSite::None && !self.partitioned
+    }
+
     fn render(
         &self,
         name: &str,

@@ -22,6 +22,7 @@ use crate::keyring::KeyId;
 pub struct Error {
     kind: ErrorKind,
     key_id: Option<KeyId>,
+    value_len: Option<usize>,
 }
 
 /// The classified cause of an [`Error`].
@@ -64,13 +65,26 @@ pub enum ErrorKind {
 
 impl Error {
     pub(crate) const fn new(kind: ErrorKind) -> Self {
-        Self { kind, key_id: None }
+        Self {
+            kind,
+            key_id: None,
+            value_len: None,
+        }
     }
 
     pub(crate) const fn with_key(kind: ErrorKind, key_id: KeyId) -> Self {
         Self {
             kind,
             key_id: Some(key_id),
+            value_len: None,
+        }
+    }
+
+    pub(crate) const fn too_large(key_id: KeyId, value_len: usize) -> Self {
+        Self {
+            kind: ErrorKind::TooLarge,
+            key_id: Some(key_id),
+            value_len: Some(value_len),
         }
     }
 
@@ -104,6 +118,22 @@ impl Error {
     /// ```
     pub const fn key_id(&self) -> Option<KeyId> {
         self.key_id
+    }
+
+    /// For [`ErrorKind::TooLarge`] when sealing: how many characters the
+    /// sealed value would have had.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, SessionMeta, Lifetimes};
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// let codec = Codec::new("s").unwrap();
+    /// let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+    /// let err = codec.seal(&keyring, &meta, &"x".repeat(5000)).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::TooLarge);
+    /// assert!(err.value_len().unwrap() > 4095);
+    /// ```
+    pub const fn value_len(&self) -> Option<usize> {
+        self.value_len
     }
 }
 

@@ -91,6 +91,8 @@ impl KeySpec {
             suite: self.suite,
             cipher: Cipher::new(self.suite, &self.key),
             seals: AtomicU64::new(0),
+            opens: AtomicU64::new(0),
+            auth_failures: AtomicU64::new(0),
             seal_budget: budget,
         })
         // `self.key` is dropped, and zeroized, here: only the cipher remains.
@@ -104,10 +106,20 @@ pub(crate) struct KeyEntry {
     pub(crate) suite: Suite,
     pub(crate) cipher: Cipher,
     seals: AtomicU64,
+    opens: AtomicU64,
+    auth_failures: AtomicU64,
     seal_budget: Option<u64>,
 }
 
 impl KeyEntry {
+    pub(crate) fn count_open(&self) {
+        self.opens.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_auth_failure(&self) {
+        self.auth_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts one seal; `false` once the budget is spent.
     pub(crate) fn reserve_seal(&self) -> bool {
         let before = self.seals.fetch_add(1, Ordering::Relaxed);
@@ -380,6 +392,36 @@ impl Keyring {
     /// ```
     pub fn seal_count(&self, id: KeyId) -> Option<u64> {
         self.entry(id).map(|e| e.seals.load(Ordering::Relaxed))
+    }
+
+    /// How many values this process has opened with a key (authenticated;
+    /// before the time checks). When an accept-only key's count stops
+    /// growing, no client presents it any more and it can be retired.
+    ///
+    /// ```
+    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// let codec = Codec::new("s").unwrap();
+    /// let value = codec.seal(&keyring, &SessionMeta::new(Lifetimes::default()).unwrap(), &()).unwrap();
+    /// codec.open::<()>(&keyring, &value).unwrap();
+    /// assert_eq!(keyring.open_count(1), Some(1));
+    /// ```
+    pub fn open_count(&self, id: KeyId) -> Option<u64> {
+        self.entry(id).map(|e| e.opens.load(Ordering::Relaxed))
+    }
+
+    /// How many values naming this key failed authentication in this
+    /// process: forgeries, tampering, or a different key under a reused id.
+    /// A rising count is worth an alert.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// assert_eq!(keyring.auth_failure_count(1), Some(0));
+    /// ```
+    pub fn auth_failure_count(&self, id: KeyId) -> Option<u64> {
+        self.entry(id)
+            .map(|e| e.auth_failures.load(Ordering::Relaxed))
     }
 
     /// Reads a keyring from an environment variable holding a keyring

@@ -69,11 +69,14 @@
 
 mod codec;
 mod cookie;
+mod cookie_header;
 mod envelope;
 mod error;
 mod key;
 mod keyring;
+mod proxy;
 mod rng;
+mod session;
 mod suite;
 #[cfg(test)]
 mod vectors;
@@ -90,6 +93,11 @@ pub use envelope::{Lifetimes, SessionId, SessionMeta};
 pub use error::{Error, ErrorKind};
 pub use key::{KEY_LEN, Key, KeyError};
 pub use keyring::{DEFAULT_AES_GCM_SEAL_BUDGET, KeyId, KeySpec, Keyring, KeyringError};
+pub use proxy::{ProxyConfigError, ProxyTrust, SchemeDecision, SchemeSource};
+pub use session::{
+    Clock, ConfigError, Connection, Diagnostic, InsecurePolicy, KeyringHandle, MAX_CHUNKS, Outcome,
+    Rejection, Session, SessionConfig, SessionError, SessionManager, SessionMap, SystemClock,
+};
 pub use suite::{Suite, UnknownSuite};
 
 /// Entry points for fuzz targets into decoders that are not public API.

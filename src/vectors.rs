@@ -110,7 +110,7 @@ fn seal_fixed<T: Serialize + ?Sized>(
     nonce: &[u8],
 ) -> String {
     codec
-        .seal_with(&mut FixedRng(nonce), ring, meta, data, 0)
+        .seal_with(&mut FixedRng(nonce), ring, meta, data, |_| 0)
         .unwrap()
 }
 

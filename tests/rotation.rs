@@ -164,3 +164,29 @@ fn counters_survive_rotation() {
     assert_eq!(ring.seal_count(1), Some(3));
     assert_eq!(ring.seal_count(2), Some(1));
 }
+
+#[test]
+fn opens_and_failures_are_counted_per_key_exactly_once() {
+    let codec = Codec::new("s").expect("codec");
+    let mut ring = Keyring::new(KeySpec::new(1, key(1)));
+    let old = codec.seal(&ring, &meta(), &()).expect("seal");
+    ring.add_accept_only(KeySpec::new(2, key(2))).expect("add");
+    ring.promote(2).expect("promote");
+    let new = codec.seal(&ring, &meta(), &()).expect("seal");
+    for _ in 0..3 {
+        codec.open_at::<()>(&ring, &old, at(T0)).expect("old opens");
+    }
+    codec.open_at::<()>(&ring, &new, at(T0)).expect("new opens");
+    let mut forged = common::decode(&old);
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let forged = common::encode(&forged);
+    for _ in 0..2 {
+        assert!(codec.open_at::<()>(&ring, &forged, at(T0)).is_err());
+    }
+    assert_eq!((ring.open_count(1), ring.open_count(2)), (Some(3), Some(1)));
+    assert_eq!(
+        (ring.auth_failure_count(1), ring.auth_failure_count(2)),
+        (Some(2), Some(0))
+    );
+}

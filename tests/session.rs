@@ -1,0 +1,927 @@
+//! The session layer at the `http` level: headers in, `Set-Cookie` out,
+//! one test per lifecycle rule, with a controlled clock.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{T0, key};
+use http::HeaderMap;
+use http::header::{COOKIE, HeaderValue};
+use sealed_session::{
+    Clock, ConfigError, Connection, CookieConfig, ErrorKind, InsecurePolicy, KeySpec, Keyring,
+    KeyringHandle, Lifetimes, ProxyTrust, Rejection, SessionConfig, SessionError, SessionManager,
+    SessionMap,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone)]
+struct TestClock(Arc<AtomicU64>);
+
+impl TestClock {
+    fn new() -> Self {
+        Self(Arc::new(AtomicU64::new(T0)))
+    }
+    fn advance(&self, secs: u64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.0.load(Ordering::SeqCst))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct User {
+    name: String,
+    visits: u32,
+}
+
+fn user(name: &str) -> User {
+    User {
+        name: name.into(),
+        visits: 0,
+    }
+}
+
+const HTTPS: Connection = Connection::new(None, true);
+
+struct App {
+    manager: SessionManager<User>,
+    clock: TestClock,
+}
+
+fn app_with(config: SessionConfig) -> App {
+    let clock = TestClock::new();
+    let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1))));
+    let manager = SessionManager::new(config, keys)
+        .expect("config")
+        .with_clock(clock.clone());
+    App { manager, clock }
+}
+
+fn app() -> App {
+    app_with(SessionConfig::new(CookieConfig::new("__Host-s")))
+}
+
+/// A browser's cookie store for one site, enough for these tests.
+#[derive(Default, Debug, Clone)]
+struct Jar(BTreeMap<String, String>);
+
+impl Jar {
+    fn apply(&mut self, set_cookies: &[HeaderValue]) {
+        for header in set_cookies {
+            let text = header.to_str().expect("ascii");
+            let (pair, attrs) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').expect("pair");
+            if attrs.contains("Max-Age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if !self.0.is_empty() {
+            let line = self
+                .0
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            headers.insert(COOKIE, HeaderValue::from_str(&line).expect("header"));
+        }
+        headers
+    }
+}
+
+fn names(set_cookies: &[HeaderValue]) -> Vec<String> {
+    set_cookies
+        .iter()
+        .map(|h| {
+            h.to_str()
+                .expect("ascii")
+                .split('=')
+                .next()
+                .expect("name")
+                .to_owned()
+        })
+        .collect()
+}
+
+impl App {
+    /// One request: the handler runs on the session; the jar takes the
+    /// response's cookies.
+    fn request<R>(
+        &self,
+        jar: &mut Jar,
+        handler: impl FnOnce(&mut sealed_session::Session<User>) -> R,
+    ) -> (R, Vec<HeaderValue>) {
+        let mut session = self.manager.load(&jar.headers(), HTTPS);
+        let result = handler(&mut session);
+        let outcome = self.manager.finish(session).expect("finish");
+        jar.apply(&outcome.set_cookie);
+        (result, outcome.set_cookie)
+    }
+
+    fn login(&self, jar: &mut Jar, name: &str) -> Vec<HeaderValue> {
+        self.request(jar, |s| {
+            s.regenerate();
+            s.set(user(name));
+        })
+        .1
+    }
+}
+
+#[test]
+fn no_cookie_until_something_is_stored() {
+    let app = app();
+    let mut jar = Jar::default();
+    let (seen, set) = app.request(&mut jar, |s| s.get().cloned());
+    assert_eq!(seen, None);
+    assert!(set.is_empty());
+    let set = app.login(&mut jar, "alice");
+    assert_eq!(names(&set), vec!["__Host-s"]);
+    let text = set[0].to_str().expect("ascii");
+    assert!(
+        text.contains("; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=1800; Expires="),
+        "{text}"
+    );
+}
+
+#[test]
+fn untouched_sessions_cost_no_decryption_and_send_nothing() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    let ring = app.manager.keys().current();
+    let before = ring.open_count(1);
+    let ((), set) = app.request(&mut jar, |_| ());
+    assert!(set.is_empty());
+    assert_eq!(
+        ring.open_count(1),
+        before,
+        "no decryption for an untouched session"
+    );
+}
+
+#[test]
+fn unchanged_sessions_send_no_set_cookie() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    app.clock.advance(60);
+    let (seen, set) = app.request(&mut jar, |s| s.get().cloned());
+    assert_eq!(seen, Some(user("alice")));
+    assert!(set.is_empty(), "read-only within the refresh threshold");
+}
+
+#[test]
+fn changes_are_sealed_and_kept() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    for expected in 1..=3 {
+        let (_, set) = app.request(&mut jar, |s| s.get_mut().expect("session").visits += 1);
+        assert_eq!(set.len(), 1);
+        let (seen, _) = app.request(&mut jar, |s| s.get().map(|u| u.visits));
+        assert_eq!(seen, Some(expected));
+    }
+}
+
+#[test]
+fn regenerate_gives_a_new_id_and_issue_time_and_the_old_cookie_stays_anonymous() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.request(&mut jar, |s| s.set(user("anonymous")));
+    let (before, _) = app.request(&mut jar, |s| s.meta().cloned());
+    let before = before.expect("meta");
+    let pre_login = jar.clone();
+    app.clock.advance(100);
+    app.login(&mut jar, "alice");
+    let (after, _) = app.request(&mut jar, |s| s.meta().cloned());
+    let after = after.expect("meta");
+    assert_ne!(before.session_id(), after.session_id());
+    assert_eq!(
+        after.issued_at(),
+        UNIX_EPOCH + Duration::from_secs(T0 + 100)
+    );
+    let mut replay = pre_login;
+    let (seen, _) = app.request(&mut replay, |s| s.get().cloned());
+    assert_eq!(
+        seen,
+        Some(user("anonymous")),
+        "the pre-login cookie never gains the login"
+    );
+}
+
+#[test]
+fn destroy_removes_the_cookie_with_matching_attributes() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    let (_, set) = app.request(&mut jar, |s| s.destroy());
+    assert_eq!(
+        set,
+        vec![HeaderValue::from_static(
+            "__Host-s=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+        )]
+    );
+    assert!(jar.0.is_empty());
+    let (seen, _) = app.request(&mut jar, |s| s.get().cloned());
+    assert_eq!(seen, None);
+}
+
+#[test]
+fn old_key_cookies_are_resealed_with_the_primary_keeping_id_issue_time_and_expiry() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    let (original, _) = app.request(&mut jar, |s| s.meta().cloned());
+    let original = original.expect("meta");
+    app.manager
+        .keys()
+        .update(|ring| {
+            ring.add_accept_only(KeySpec::new(2, key(2)))?;
+            ring.promote(2)
+        })
+        .expect("rotate");
+    app.clock.advance(10);
+    let opens_before = app.manager.keys().current().open_count(1).expect("key 1");
+    let (meta, set) = app.request(&mut jar, |s| s.meta().cloned());
+    assert_eq!(set.len(), 1, "re-sealed under the new primary");
+    assert!(
+        set[0]
+            .to_str()
+            .expect("ascii")
+            .contains("; Secure; HttpOnly; SameSite=Lax; Max-Age=")
+    );
+    let value = jar.0["__Host-s"].clone();
+    assert_eq!(common::decode(&value)[1..5], 2u32.to_be_bytes());
+    let meta = meta.expect("meta");
+    assert_eq!(meta.session_id(), original.session_id());
+    assert_eq!(meta.issued_at(), original.issued_at());
+    assert_eq!(meta.absolute_expiry(), original.absolute_expiry());
+    let ring = app.manager.keys().current();
+    assert_eq!(
+        ring.open_count(1),
+        Some(opens_before + 1),
+        "operators see the old key still in use"
+    );
+    let (_, set) = app.request(&mut jar, |s| s.get().cloned());
+    assert!(set.is_empty(), "already under the primary");
+}
+
+#[test]
+fn idle_refresh_only_after_the_threshold_and_never_past_the_absolute_lifetime() {
+    let lifetimes = Lifetimes::new(
+        Some(Duration::from_secs(3600)),
+        Some(Duration::from_secs(600)),
+    );
+    let app = app_with(SessionConfig::new(CookieConfig::new("__Host-s")).lifetimes(lifetimes));
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    app.clock.advance(299);
+    assert!(
+        app.request(&mut jar, |s| s.get().cloned()).1.is_empty(),
+        "under half the idle window"
+    );
+    app.clock.advance(1);
+    let (_, set) = app.request(&mut jar, |s| s.get().cloned());
+    assert_eq!(set.len(), 1, "half the idle window passed");
+    assert!(set[0].to_str().expect("ascii").contains("Max-Age=600;"));
+    // Keep refreshing: the absolute lifetime still ends the session.
+    let mut alive = true;
+    for _ in 0..20 {
+        app.clock.advance(300);
+        let (seen, _) = app.request(&mut jar, |s| s.get().cloned());
+        alive = seen.is_some();
+        if !alive {
+            break;
+        }
+    }
+    assert!(!alive);
+    assert!(app.clock.now() >= UNIX_EPOCH + Duration::from_secs(T0 + 3600));
+}
+
+#[test]
+fn max_age_is_the_smaller_remaining_lifetime() {
+    let lifetimes = Lifetimes::new(
+        Some(Duration::from_secs(1000)),
+        Some(Duration::from_secs(600)),
+    );
+    let app = app_with(SessionConfig::new(CookieConfig::new("__Host-s")).lifetimes(lifetimes));
+    let mut jar = Jar::default();
+    let set = app.login(&mut jar, "alice");
+    assert!(set[0].to_str().expect("ascii").contains("Max-Age=600;"));
+    // Renewed at 500 s, the idle deadline moves to 1100 s; at 600 s the
+    // absolute lifetime (1000 s) is the nearer end.
+    app.clock.advance(500);
+    let (_, set) = app.request(&mut jar, |s| s.renew());
+    assert!(
+        set[0].to_str().expect("ascii").contains("Max-Age=500;"),
+        "{:?}",
+        set[0]
+    );
+    app.clock.advance(100);
+    let (_, set) = app.request(&mut jar, |s| s.get_mut().expect("alive").visits += 1);
+    assert!(
+        set[0].to_str().expect("ascii").contains("Max-Age=400;"),
+        "{:?}",
+        set[0]
+    );
+}
+
+#[test]
+fn expired_sessions_are_empty_and_their_cookie_is_removed() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    app.clock.advance(1800);
+    let ((seen, kind), set) = app.request(&mut jar, |s| {
+        (s.get().cloned(), s.rejection().and_then(Rejection::kind))
+    });
+    assert_eq!((seen, kind), (None, Some(ErrorKind::ExpiredIdle)));
+    assert_eq!(names(&set), vec!["__Host-s"]);
+    assert!(set[0].to_str().expect("ascii").contains("Max-Age=0"));
+}
+
+#[test]
+fn tampered_or_foreign_cookies_give_an_empty_session_and_are_removed() {
+    let app = app();
+    for value in ["garbage", "", "\"quoted\"", "%41%42%43"] {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_str(&format!("__Host-s={value}")).expect("header"),
+        );
+        let mut session = app.manager.load(&headers, HTTPS);
+        assert!(session.get().is_none());
+        assert!(session.rejection().is_some());
+        let outcome = app.manager.finish(session).expect("finish");
+        assert_eq!(names(&outcome.set_cookie), vec!["__Host-s"]);
+    }
+}
+
+#[test]
+fn the_first_same_named_cookie_that_opens_wins() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    let valid = jar.0["__Host-s"].clone();
+    for line in [
+        format!("__Host-s=junk; __Host-s={valid}"),
+        format!("__Host-s={valid}; __Host-s=junk"),
+    ] {
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(&line).expect("header"));
+        headers.append(COOKIE, HeaderValue::from_static("other=1"));
+        let mut session = app.manager.load(&headers, HTTPS);
+        assert_eq!(
+            session.get().map(|u| u.name.clone()),
+            Some("alice".into()),
+            "{line}"
+        );
+        assert!(
+            app.manager
+                .finish(session)
+                .expect("finish")
+                .set_cookie
+                .is_empty()
+        );
+    }
+}
+
+#[test]
+fn other_cookies_are_never_decrypted() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    let valid = jar.0["__Host-s"].clone();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        COOKIE,
+        HeaderValue::from_str(&format!("a={valid}; b={valid}; __Host-t={valid}")).expect("header"),
+    );
+    let ring = app.manager.keys().current();
+    let (opens, failures) = (ring.open_count(1), ring.auth_failure_count(1));
+    let mut session = app.manager.load(&headers, HTTPS);
+    assert!(session.get().is_none());
+    assert_eq!(
+        (ring.open_count(1), ring.auth_failure_count(1)),
+        (opens, failures)
+    );
+}
+
+#[test]
+fn insecure_context_policies_are_never_silent() {
+    let plain = Connection::new(Some("127.0.0.1".parse().expect("ip")), false);
+    // Refuse: a typed error that names the fix.
+    let refuse = app_with(
+        SessionConfig::new(CookieConfig::new("__Host-s")).insecure_policy(InsecurePolicy::Refuse),
+    );
+    let mut session = refuse.manager.load(&HeaderMap::new(), plain);
+    session.set(user("alice"));
+    match refuse.manager.finish(session) {
+        Err(SessionError::InsecureContext(diag)) => {
+            assert!(diag.hint.contains("trust"), "{}", diag.hint);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Send: the cookie goes out, with the diagnostic.
+    let send = app();
+    let mut session = send.manager.load(&HeaderMap::new(), plain);
+    session.set(user("alice"));
+    let outcome = send.manager.finish(session).expect("send");
+    assert_eq!(outcome.set_cookie.len(), 1);
+    assert!(outcome.diagnostic.is_some());
+    // FollowScheme (development): no Secure on plain HTTP, Secure on HTTPS.
+    let follow = app_with(
+        SessionConfig::new(CookieConfig::new("dev")).insecure_policy(InsecurePolicy::FollowScheme),
+    );
+    let mut session = follow.manager.load(&HeaderMap::new(), plain);
+    session.set(user("alice"));
+    let outcome = follow.manager.finish(session).expect("follow");
+    assert!(
+        !outcome.set_cookie[0]
+            .to_str()
+            .expect("ascii")
+            .contains("Secure")
+    );
+    let mut session = follow.manager.load(&HeaderMap::new(), HTTPS);
+    session.set(user("alice"));
+    assert!(
+        follow.manager.finish(session).expect("https").set_cookie[0]
+            .to_str()
+            .expect("ascii")
+            .contains("; Secure")
+    );
+}
+
+#[test]
+fn a_trusted_proxy_saying_https_makes_the_context_secure() {
+    let trust = ProxyTrust::cidrs(["10.0.0.0/8"]).expect("cidr");
+    let app = app_with(
+        SessionConfig::new(CookieConfig::new("__Host-s"))
+            .trust_proxies(trust)
+            .insecure_policy(InsecurePolicy::Refuse),
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    let proxy = Connection::new(Some("10.0.0.2".parse().expect("ip")), false);
+    let mut session = app.manager.load(&headers, proxy);
+    session.set(user("alice"));
+    let outcome = app
+        .manager
+        .finish(session)
+        .expect("secure through the proxy");
+    assert!(outcome.diagnostic.is_none());
+    // The same header straight from a client is not believed.
+    let client = Connection::new(Some("203.0.113.5".parse().expect("ip")), false);
+    let mut session = app.manager.load(&headers, client);
+    session.set(user("alice"));
+    assert!(matches!(
+        app.manager.finish(session),
+        Err(SessionError::InsecureContext(_))
+    ));
+}
+
+#[test]
+fn too_large_sessions_are_a_typed_error_with_the_breakdown() {
+    let app = app();
+    let mut session = app.manager.load(&HeaderMap::new(), HTTPS);
+    session.set(User {
+        name: "x".repeat(5000),
+        visits: 0,
+    });
+    match app.manager.finish(session) {
+        Err(SessionError::TooLarge(size)) => {
+            assert_eq!(size.name, "__Host-s".len());
+            assert!(size.value > 4096 - size.name);
+            assert!(size.attributes > 0);
+            assert_eq!(size.limit, 4096);
+            assert!(size.to_string().contains("browser limit"));
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+}
+
+#[test]
+fn chunked_sessions_split_reassemble_shrink_and_destroy() {
+    let app = app_with(SessionConfig::new(CookieConfig::new("__Host-s")).chunking(4));
+    let mut jar = Jar::default();
+    let big = User {
+        name: "y".repeat(7000),
+        visits: 1,
+    };
+    let (_, set) = app.request(&mut jar, |s| s.set(big.clone()));
+    assert_eq!(names(&set), vec!["__Host-s.0", "__Host-s.1", "__Host-s.2"]);
+    for header in &set {
+        let text = header.to_str().expect("ascii");
+        let (name, value) = text
+            .split(';')
+            .next()
+            .expect("pair")
+            .split_once('=')
+            .expect("pair");
+        assert!(name.len() + value.len() <= 4096, "{name}");
+    }
+    let (seen, _) = app.request(&mut jar, |s| s.get().cloned());
+    assert_eq!(seen, Some(big));
+
+    // Chunks in another order or with one missing fail closed.
+    let mut swapped = jar.clone();
+    let (a, b) = (
+        swapped.0["__Host-s.0"].clone(),
+        swapped.0["__Host-s.1"].clone(),
+    );
+    swapped.0.insert("__Host-s.0".into(), b);
+    swapped.0.insert("__Host-s.1".into(), a);
+    assert_eq!(app.request(&mut swapped, |s| s.get().cloned()).0, None);
+    let mut missing = jar.clone();
+    missing.0.remove("__Host-s.2");
+    assert_eq!(app.request(&mut missing, |s| s.get().cloned()).0, None);
+
+    // Shrinking back to one cookie removes every chunk in the same response.
+    let (_, set) = app.request(&mut jar, |s| s.set(user("small")));
+    let mut sent = names(&set);
+    sent.sort();
+    assert_eq!(
+        sent,
+        vec!["__Host-s", "__Host-s.0", "__Host-s.1", "__Host-s.2"]
+    );
+    assert_eq!(
+        jar.0.keys().cloned().collect::<Vec<_>>(),
+        vec!["__Host-s".to_owned()]
+    );
+    assert_eq!(
+        app.request(&mut jar, |s| s.get().cloned()).0,
+        Some(user("small"))
+    );
+
+    // Growing again, then destroying, removes everything.
+    app.request(&mut jar, |s| {
+        s.set(User {
+            name: "z".repeat(5000),
+            visits: 0,
+        })
+    });
+    assert_eq!(jar.0.len(), 2, "{:?}", jar.0.keys());
+    let (_, set) = app.request(&mut jar, |s| s.destroy());
+    assert!(
+        set.iter()
+            .all(|h| h.to_str().expect("ascii").contains("Max-Age=0"))
+    );
+    assert!(jar.0.is_empty(), "{:?}", jar.0.keys());
+}
+
+#[test]
+fn data_versions_migrate_or_drop() {
+    let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1))));
+    let v1 = SessionManager::<u32>::new(
+        SessionConfig::new(CookieConfig::new("__Host-s")).data_version(1),
+        keys.clone(),
+    )
+    .expect("config");
+    let mut jar = Jar::default();
+    let mut session = v1.load(&jar.headers(), HTTPS);
+    session.set(42);
+    jar.apply(&v1.finish(session).expect("finish").set_cookie);
+
+    let v2 = SessionManager::<User>::new(
+        SessionConfig::new(CookieConfig::new("__Host-s")).data_version(2),
+        keys.clone(),
+    )
+    .expect("config")
+    .with_migration(|version, bytes| {
+        (version == 1)
+            .then(|| postcard::from_bytes::<u32>(bytes).ok())
+            .flatten()
+            .map(|id| User {
+                name: format!("user-{id}"),
+                visits: 0,
+            })
+    });
+    let mut session = v2.load(&jar.headers(), HTTPS);
+    assert_eq!(
+        session.get().map(|u| u.name.clone()),
+        Some("user-42".into())
+    );
+    let outcome = v2.finish(session).expect("finish");
+    assert_eq!(
+        outcome.set_cookie.len(),
+        1,
+        "migrated sessions are re-sealed"
+    );
+    let mut migrated = jar.clone();
+    migrated.apply(&outcome.set_cookie);
+    let mut session = v2.load(&migrated.headers(), HTTPS);
+    assert_eq!(session.meta().map(|m| m.data_version()), Some(2));
+
+    // Without a migration the old session becomes empty, with a reason.
+    let strict = SessionManager::<User>::new(
+        SessionConfig::new(CookieConfig::new("__Host-s")).data_version(2),
+        keys,
+    )
+    .expect("config");
+    let mut session = strict.load(&jar.headers(), HTTPS);
+    assert!(session.get().is_none());
+    assert_eq!(session.rejection(), Some(&Rejection::DataVersion(1)));
+}
+
+#[test]
+fn payloads_that_no_longer_decode_become_empty_sessions() {
+    let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1))));
+    let old = SessionManager::<String>::new(
+        SessionConfig::new(CookieConfig::new("__Host-s")),
+        keys.clone(),
+    )
+    .expect("config");
+    let mut jar = Jar::default();
+    let mut session = old.load(&jar.headers(), HTTPS);
+    session.set("not a user".into());
+    jar.apply(&old.finish(session).expect("finish").set_cookie);
+    let new = SessionManager::<User>::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)
+        .expect("config");
+    let mut session = new.load(&jar.headers(), HTTPS);
+    assert!(session.get().is_none());
+    assert_eq!(
+        session.rejection().and_then(Rejection::kind),
+        Some(ErrorKind::PayloadDecode)
+    );
+    assert_eq!(
+        new.finish(session).expect("finish").set_cookie.len(),
+        1,
+        "the stale cookie is removed"
+    );
+}
+
+#[test]
+fn revocation_by_validator_and_by_time() {
+    let generation = Arc::new(AtomicU64::new(1));
+    let current = Arc::clone(&generation);
+    let app = app();
+    let manager = app
+        .manager
+        .clone()
+        .with_validator(move |_meta, user: &User| {
+            u64::from(user.visits) == current.load(Ordering::SeqCst)
+        });
+    let mut jar = Jar::default();
+    let mut session = manager.load(&jar.headers(), HTTPS);
+    session.set(User {
+        name: "alice".into(),
+        visits: 1,
+    });
+    jar.apply(&manager.finish(session).expect("finish").set_cookie);
+    let copied = jar.clone();
+
+    let mut session = manager.load(&copied.headers(), HTTPS);
+    assert!(
+        session.get().is_some(),
+        "valid while the generation matches"
+    );
+    generation.store(2, Ordering::SeqCst);
+    let mut session2 = manager.load(&copied.headers(), HTTPS);
+    assert!(session2.get().is_none());
+    assert_eq!(session2.rejection(), Some(&Rejection::RevokedByValidator));
+    assert_eq!(
+        names(&manager.finish(session2).expect("finish").set_cookie),
+        vec!["__Host-s"]
+    );
+    drop(session);
+
+    // Without a validator a copied cookie replays until it expires: the
+    // documented limit of stateless sessions.
+    let mut replay = copied.clone();
+    assert!(app.request(&mut replay, |s| s.get().cloned()).0.is_some());
+
+    // Not-before: everything issued earlier is out, on every clone.
+    app.clock.advance(5);
+    app.manager.clone().revoke_issued_before(app.clock.now());
+    let mut replay = copied;
+    let ((seen, why), _) = app.request(&mut replay, |s| (s.get().cloned(), s.rejection().cloned()));
+    assert_eq!((seen, why), (None, Some(Rejection::RevokedByTime)));
+    let mut fresh = Jar::default();
+    app.login(&mut fresh, "alice");
+    assert!(app.request(&mut fresh, |s| s.get().cloned()).0.is_some());
+}
+
+#[test]
+fn the_map_flavour_works_like_express() {
+    let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1))));
+    let manager =
+        SessionManager::<SessionMap>::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)
+            .expect("config");
+    let mut jar = Jar::default();
+    let mut session = manager.load(&jar.headers(), HTTPS);
+    session.insert("user", "alice").expect("insert");
+    session.insert("visits", &1u32).expect("insert");
+    jar.apply(&manager.finish(session).expect("finish").set_cookie);
+    let mut session = manager.load(&jar.headers(), HTTPS);
+    assert_eq!(
+        session.value::<String>("user").expect("decode"),
+        Some("alice".into())
+    );
+    assert!(session.remove("user"));
+    assert_eq!(session.value::<u32>("visits").expect("decode"), Some(1));
+    jar.apply(&manager.finish(session).expect("finish").set_cookie);
+    let mut session = manager.load(&jar.headers(), HTTPS);
+    assert_eq!(session.value::<String>("user").expect("decode"), None);
+}
+
+#[test]
+fn configuration_mistakes_are_caught_at_startup_with_a_fix() {
+    let keys = || KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1))));
+    let base = || SessionConfig::new(CookieConfig::new("__Host-s"));
+    let cases = [
+        (
+            base().lifetimes(Lifetimes::new(None, None)),
+            ConfigError::NoLifetime,
+        ),
+        (
+            base().lifetimes(Lifetimes::new(Some(Duration::from_secs(401 * 86400)), None)),
+            ConfigError::LifetimeTooLong,
+        ),
+        (
+            base().lifetimes(Lifetimes::new(None, Some(Duration::ZERO))),
+            ConfigError::LifetimeTooShort,
+        ),
+        (base().idle_refresh_after(1.5), ConfigError::IdleRefresh),
+        (base().chunking(1), ConfigError::Chunks),
+        (base().chunking(17), ConfigError::Chunks),
+        (
+            base().insecure_policy(InsecurePolicy::FollowScheme),
+            ConfigError::FollowSchemeNotAllowed,
+        ),
+    ];
+    for (config, expected) in cases {
+        let err = SessionManager::<u8>::new(config, keys()).expect_err("invalid");
+        assert_eq!(err, expected);
+        assert!(err.to_string().len() > 30, "explains the fix: {err}");
+    }
+    let err = SessionManager::<u8>::new(base().clock_skew(Duration::from_secs(3600)), keys())
+        .expect_err("skew");
+    assert!(err.to_string().contains("NTP"), "{err}");
+    let err = SessionManager::<u8>::new(
+        SessionConfig::new(CookieConfig::new("__Host-s").domain("a.example")),
+        keys(),
+    )
+    .expect_err("host prefix");
+    assert!(matches!(err, ConfigError::Cookie(_)));
+}
+
+#[test]
+fn at_most_one_set_cookie_per_name() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    let (_, set) = app.request(&mut jar, |s| {
+        for _ in 0..3 {
+            s.get_mut().expect("session").visits += 1;
+        }
+        s.renew();
+        s.regenerate();
+    });
+    assert_eq!(names(&set), vec!["__Host-s"]);
+}
+
+mod sequences {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Read,
+        Set(u32),
+        Mutate,
+        Regenerate,
+        Destroy,
+        Advance(u64),
+        Rotate,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::Read),
+            2 => any::<u32>().prop_map(Op::Set),
+            2 => Just(Op::Mutate),
+            1 => Just(Op::Regenerate),
+            1 => Just(Op::Destroy),
+            3 => (0u64..700).prop_map(Op::Advance),
+            1 => Just(Op::Rotate),
+        ]
+    }
+
+    /// What the session should be, computed without the library.
+    #[derive(Debug, Default)]
+    struct Model {
+        data: Option<User>,
+        issued: u64,
+        last_seal: u64,
+        sealed_generation: u32,
+    }
+
+    const IDLE: u64 = 600;
+    const ABSOLUTE: u64 = 3600;
+
+    impl Model {
+        fn expire(&mut self, now: u64) {
+            if now >= self.issued + ABSOLUTE || now >= self.last_seal + IDLE {
+                self.data = None;
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn random_operation_sequences_keep_the_invariants(ops in proptest::collection::vec(op(), 1..40)) {
+            let lifetimes = Lifetimes::new(Some(Duration::from_secs(ABSOLUTE)), Some(Duration::from_secs(IDLE)));
+            let app = app_with(SessionConfig::new(CookieConfig::new("__Host-s")).lifetimes(lifetimes));
+            let mut jar = Jar::default();
+            let mut model = Model::default();
+            let mut generation = 1u32;
+            let mut now = T0;
+            for op in ops {
+                match op {
+                    Op::Advance(secs) => {
+                        app.clock.advance(secs);
+                        now += secs;
+                        continue;
+                    }
+                    Op::Rotate => {
+                        generation += 1;
+                        app.manager.keys().update(|ring| {
+                            ring.add_accept_only(KeySpec::new(generation, key(generation as u8)))?;
+                            ring.promote(generation)
+                        }).expect("rotate");
+                        continue;
+                    }
+                    _ => {}
+                }
+                model.expire(now);
+                let (seen, set) = app.request(&mut jar, |s| {
+                    let seen = s.get().cloned();
+                    match &op {
+                        Op::Set(v) => s.set(User { name: v.to_string(), visits: 0 }),
+                        Op::Mutate => {
+                            if let Some(u) = s.get_mut() {
+                                u.visits = u.visits.wrapping_add(1);
+                            }
+                        }
+                        Op::Regenerate => s.regenerate(),
+                        Op::Destroy => s.destroy(),
+                        _ => {}
+                    }
+                    seen
+                });
+                // A valid cookie always reopens to the last data; a destroyed
+                // or expired session never does.
+                prop_assert_eq!(&seen, &model.data, "before {:?} at +{}", op, now - T0);
+                let active = model.data.is_some();
+                match op {
+                    Op::Set(v) => {
+                        if !active {
+                            model.issued = now;
+                        }
+                        model.data = Some(User { name: v.to_string(), visits: 0 });
+                        model.last_seal = now;
+                        model.sealed_generation = generation;
+                    }
+                    Op::Mutate if active => {
+                        if let Some(u) = model.data.as_mut() {
+                            u.visits = u.visits.wrapping_add(1);
+                        }
+                        model.last_seal = now;
+                        model.sealed_generation = generation;
+                    }
+                    Op::Regenerate if active => {
+                        model.issued = now;
+                        model.last_seal = now;
+                        model.sealed_generation = generation;
+                    }
+                    Op::Destroy => model.data = None,
+                    Op::Read if active => {
+                        let refresh = now - model.last_seal >= IDLE / 2 || model.sealed_generation != generation;
+                        if refresh {
+                            model.last_seal = now;
+                            model.sealed_generation = generation;
+                        }
+                        prop_assert_eq!(set.len(), usize::from(refresh));
+                    }
+                    _ => {}
+                }
+                prop_assert!(set.len() <= 1);
+            }
+        }
+    }
+}
