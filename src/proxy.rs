@@ -759,7 +759,7 @@ fn x_forwarded_proto(lines: GetAll<'_, HeaderValue>) -> Result<Proto, Unusable> 
 
 /// `Forwarded`: the `proto` of the last element of the last line.
 fn forwarded_proto(lines: GetAll<'_, HeaderValue>) -> Result<Proto, Unusable> {
-    let line = lines.iter().last().ok_or(Unusable)?;
+    let line = lines.iter().next_back().ok_or(Unusable)?;
     let mut last = None;
     for element in Unquoted::new(line.as_bytes(), b',') {
         let element = element?.trim_ascii();

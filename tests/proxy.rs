@@ -616,16 +616,33 @@ fn hints_never_echo_header_values() {
 
 // Properties.
 
-/// Bytes a header value may hold, with the characters that matter to the
-/// parsers over-represented.
+/// Bytes a header value may hold, built from fragments that often form
+/// valid elements (`proto=https`, quoted strings, lists) and from single
+/// arbitrary bytes.
 fn header_bytes() -> impl Strategy<Value = Vec<u8>> {
-    let byte = prop_oneof![
-        4 => prop::sample::select(b",;=\"\\ \t".to_vec()),
-        3 => prop::sample::select(b"httpsHTTPSproto".to_vec()),
-        2 => 0x21u8..=0x7e,
-        1 => 0x80u8..=0xff,
+    const FRAGMENTS: &[&[u8]] = &[
+        b"proto=",
+        b"https",
+        b"http",
+        b"HTTPS",
+        b"\"https\"",
+        b"for=1.2.3.4",
+        b"for=",
+        b", ",
+        b",",
+        b";",
+        b"=",
+        b"\"",
+        b"\\",
+        b" ",
+        b"\t",
     ];
-    prop::collection::vec(byte, 0..64)
+    let fragment = prop_oneof![
+        6 => prop::sample::select(FRAGMENTS).prop_map(<[u8]>::to_vec),
+        2 => (0x21u8..=0x7e).prop_map(|b| vec![b]),
+        1 => (0x80u8..=0xff).prop_map(|b| vec![b]),
+    ];
+    prop::collection::vec(fragment, 0..16).prop_map(|parts| parts.concat())
 }
 
 fn header_map() -> impl Strategy<Value = HeaderMap> {
@@ -648,8 +665,19 @@ fn untrusted_peer() -> impl Strategy<Value = Option<IpAddr>> {
             .prop_filter("outside 10/8", |a| a >> 24 != 10)
             .prop_map(|a| Some(IpAddr::from(std::net::Ipv4Addr::from(a)))),
         any::<u128>()
-            .prop_filter("not mapped 10/8", |a| *a >> 24 != (0xffff_0a_u128))
+            .prop_filter("not mapped 10/8", |a| *a >> 24 != 0x00ff_ff0a_u128)
             .prop_map(|a| Some(IpAddr::from(std::net::Ipv6Addr::from(a)))),
+    ]
+}
+
+/// What a client puts before the proxy's appended value: random, or a
+/// claim of HTTPS followed by random bytes.
+fn client_prefix() -> impl Strategy<Value = Vec<u8>> {
+    const CLAIMS: &[&[u8]] = &[b"proto=https", b"https", b"for=x;proto=\"https\""];
+    let claim = prop::sample::select(CLAIMS);
+    prop_oneof![
+        header_bytes(),
+        (claim, header_bytes()).prop_map(|(claim, rest)| [claim, rest.as_slice()].concat()),
     ]
 }
 
@@ -679,7 +707,7 @@ proptest! {
     #[test]
     fn client_cannot_overrule_a_proxy_saying_http(
         client in header_map(),
-        prefix in header_bytes(),
+        prefix in client_prefix(),
         same_line in prop::bool::ANY,
         forwarded in prop::bool::ANY,
     ) {
