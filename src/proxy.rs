@@ -475,8 +475,9 @@ impl SchemeDecision {
             (SchemeSource::NoTrustedProxy, _) => {
                 "forwarded headers were ignored because the peer address is unknown or not a \
                  trusted proxy: configure ProxyTrust::cidrs([...]) with the proxy's address \
-                 (what express calls `app.set('trust proxy', ...)`), and pass the connection's \
-                 remote address as the peer"
+                 (what express calls `app.set('trust proxy', ...)`), pass the connection's \
+                 remote address as the peer, and have the proxy send the scheme (nginx: \
+                 `proxy_set_header X-Forwarded-Proto $scheme;`)"
             }
             (SchemeSource::NoHeader, _) => {
                 "the trusted proxy forwarded no X-Forwarded-Proto or Forwarded header: add \

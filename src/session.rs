@@ -993,11 +993,33 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         for (parts, value) in candidates {
             match self.open_one(&shared, parts, value) {
                 Ok(state) => {
+                    #[cfg(feature = "tracing")]
+                    if let State::Active {
+                        needs_reseal: true, ..
+                    } = &state
+                    {
+                        tracing::debug!(target: "sealed_session", "session re-sealed: old key or data version");
+                    }
                     self.state = state;
                     self.rejection = None;
                     return;
                 }
                 Err(rejection) => last_rejection = Some(rejection),
+            }
+        }
+        #[cfg(feature = "tracing")]
+        if let Some(rejection) = &last_rejection {
+            // The classification and key id only: never the cookie value.
+            match rejection {
+                Rejection::Invalid(err) => tracing::debug!(
+                    target: "sealed_session",
+                    reason = ?err.kind(),
+                    key_id = ?err.key_id(),
+                    "session cookie rejected"
+                ),
+                other => {
+                    tracing::debug!(target: "sealed_session", reason = ?other, "session cookie rejected")
+                }
             }
         }
         self.rejection = last_rejection;

@@ -1,0 +1,85 @@
+//! With the `tracing` feature, rejections and deployment problems become
+//! events that carry classifications, never cookie values or key material.
+#![cfg(feature = "tracing")]
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use http::HeaderMap;
+use http::header::{COOKIE, HeaderValue};
+use sealed_session::{
+    Connection, CookieConfig, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager,
+};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn events_name_the_reason_and_never_the_value_or_key() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let key_b64 = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+    tracing::subscriber::with_default(subscriber, || {
+        let keyring: Keyring = format!("1:{key_b64}").parse().expect("keyring");
+        let keys = KeyringHandle::new(keyring);
+        let manager = SessionManager::<String>::new(
+            SessionConfig::new(CookieConfig::new("__Host-s")),
+            keys.clone(),
+        )
+        .expect("config");
+        // A valid cookie from another key id, then a plain-HTTP login.
+        let other = KeyringHandle::new(Keyring::new(KeySpec::new(9, common::key(9))));
+        let foreign =
+            SessionManager::<String>::new(SessionConfig::new(CookieConfig::new("__Host-s")), other)
+                .expect("config");
+        let mut session = foreign.load(&HeaderMap::new(), Connection::new(None, true));
+        session.set("secret-data".into());
+        let set = foreign.finish(session).expect("finish").set_cookie;
+        let pair = set[0]
+            .to_str()
+            .expect("ascii")
+            .split(';')
+            .next()
+            .expect("pair")
+            .to_owned();
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(&pair).expect("header"));
+        let mut session = manager.load(
+            &headers,
+            Connection::new(Some("127.0.0.1".parse().expect("ip")), false),
+        );
+        assert!(session.get().is_none());
+        session.set("secret-data".into());
+        manager.finish(session).expect("send");
+        let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
+        assert!(logged.contains("session cookie rejected"), "{logged}");
+        assert!(
+            logged.contains("UnknownKey") && logged.contains("9"),
+            "{logged}"
+        );
+        assert!(
+            logged.contains("X-Forwarded-Proto"),
+            "the insecure-context hint: {logged}"
+        );
+        let value = pair.split_once('=').expect("pair").1;
+        assert!(!logged.contains(value), "no cookie value in logs");
+        assert!(!logged.contains("secret-data"), "no session data in logs");
+        assert!(!logged.contains(&key_b64[..16]), "no key material in logs");
+    });
+}
