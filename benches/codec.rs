@@ -17,7 +17,7 @@ use std::hint::black_box;
 use std::sync::LazyLock;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
-use base64::Engine as _;
+use base64::Engine;
 use base64::engine::general_purpose::{NO_PAD, URL_SAFE_NO_PAD};
 use base64::engine::simd::Simd;
 use cookie::{Cookie, CookieJar};
@@ -272,30 +272,20 @@ fn base64_engines(c: &mut Criterion) {
         let bytes: Vec<u8> = (0..size).map(|i| (i as u8).wrapping_mul(151)).collect();
         let text = URL_SAFE_NO_PAD.encode(&bytes);
         assert_eq!(SIMD.encode(&bytes), text);
-        let mut out = vec![0u8; text.len() + 4];
-        let engines: [(
-            &str,
-            &dyn Fn(&[u8], &mut [u8]) -> usize,
-            &dyn Fn(&[u8], &mut [u8]) -> usize,
-        ); 2] = [
-            (
-                "general_purpose",
-                &|i, o| URL_SAFE_NO_PAD.encode_slice(i, o).unwrap(),
-                &|i, o| URL_SAFE_NO_PAD.decode_slice(i, o).unwrap(),
-            ),
-            ("simd", &|i, o| SIMD.encode_slice(i, o).unwrap(), &|i, o| {
-                SIMD.decode_slice(i, o).unwrap()
-            }),
-        ];
-        for (name, encode, decode) in engines {
-            c.bench_function(&format!("base64/encode/{name}/{size}"), |b| {
-                b.iter(|| encode(black_box(&bytes), &mut out))
-            });
-            c.bench_function(&format!("base64/decode/{name}/{size}"), |b| {
-                b.iter(|| decode(black_box(text.as_bytes()), &mut out))
-            });
-        }
+        bench_engine(c, "general_purpose", &URL_SAFE_NO_PAD, &bytes, &text);
+        bench_engine(c, "simd", &*SIMD, &bytes, &text);
     }
+}
+
+fn bench_engine(c: &mut Criterion, name: &str, engine: &impl Engine, bytes: &[u8], text: &str) {
+    let size = bytes.len();
+    let mut out = vec![0u8; text.len() + 4];
+    c.bench_function(&format!("base64/encode/{name}/{size}"), |b| {
+        b.iter(|| engine.encode_slice(black_box(bytes), &mut out).unwrap())
+    });
+    c.bench_function(&format!("base64/decode/{name}/{size}"), |b| {
+        b.iter(|| engine.decode_slice(black_box(text), &mut out).unwrap())
+    });
 }
 
 /// Pieces of a seal at 256 B, to tell where the time goes.
@@ -340,6 +330,28 @@ fn parts(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    let tag = aes
+        .encrypt_inout_detached(&n12, &aad, buf.as_mut_slice().into())
+        .unwrap();
+    let sealed = buf.clone();
+    c.bench_function("parts/aes-256-gcm/decrypt/256", |b| {
+        b.iter(|| {
+            buf.copy_from_slice(&sealed);
+            aes.decrypt_inout_detached(&n12, &aad, buf.as_mut_slice().into(), &tag)
+                .unwrap()
+        })
+    });
+    let tag = xaes
+        .encrypt_inout_detached(&n24, &aad, buf.as_mut_slice().into())
+        .unwrap();
+    let sealed = buf.clone();
+    c.bench_function("parts/xaes-256-gcm/decrypt/256", |b| {
+        b.iter(|| {
+            buf.copy_from_slice(&sealed);
+            xaes.decrypt_inout_detached(&n24, &aad, buf.as_mut_slice().into(), &tag)
+                .unwrap()
+        })
+    });
     c.bench_function("parts/xchacha20-poly1305/encrypt/256", |b| {
         b.iter(|| {
             xchacha
@@ -379,6 +391,24 @@ fn parts(c: &mut Criterion) {
     c.bench_function("parts/system_time/now", |b| {
         b.iter(std::time::SystemTime::now)
     });
+    for n in [384usize, 3136] {
+        let mut buf = vec![1u8; n];
+        c.bench_function(&format!("parts/zeroize/{n}"), |b| {
+            b.iter(|| zeroize::Zeroize::zeroize(black_box(buf.as_mut_slice())))
+        });
+    }
+    // Fixed cost per value: envelope, nonce, AEAD setup, base64, buffers.
+    let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+    for suite in Suite::ALL {
+        let keyring = keyring(suite);
+        let codec = codec();
+        c.bench_function(&format!("parts/roundtrip_unit/{suite}"), |b| {
+            b.iter(|| {
+                let value = codec.seal(&keyring, &meta, black_box(&())).unwrap();
+                codec.open::<()>(&keyring, &value).unwrap()
+            })
+        });
+    }
 }
 
 criterion_group!(
