@@ -362,30 +362,39 @@ fn to_system_time(secs: u64) -> SystemTime {
 pub(crate) struct ZeroizingVec(pub(crate) Vec<u8>);
 
 impl ZeroizingVec {
+    #[inline]
     fn reserve(&mut self, extra: usize) {
-        let vec = &mut self.0;
-        if vec.capacity().saturating_sub(vec.len()) < extra {
-            let wanted = vec
-                .len()
-                .saturating_add(extra)
-                .max(vec.capacity().saturating_mul(2));
-            let mut grown = Vec::with_capacity(wanted);
-            grown.extend_from_slice(vec);
-            vec.zeroize();
-            *vec = grown;
+        if self.0.capacity().saturating_sub(self.0.len()) < extra {
+            self.grow(extra);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, extra: usize) {
+        let vec = &mut self.0;
+        let wanted = vec
+            .len()
+            .saturating_add(extra)
+            .max(vec.capacity().saturating_mul(2));
+        let mut grown = Vec::with_capacity(wanted);
+        grown.extend_from_slice(vec);
+        vec.zeroize();
+        *vec = grown;
     }
 }
 
 impl postcard::ser_flavors::Flavor for ZeroizingVec {
     type Output = Vec<u8>;
 
+    #[inline]
     fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
         self.reserve(data.len());
         self.0.extend_from_slice(data);
         Ok(())
     }
 
+    #[inline]
     fn try_push(&mut self, data: u8) -> postcard::Result<()> {
         self.reserve(1);
         self.0.push(data);
