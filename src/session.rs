@@ -780,10 +780,11 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
         let secure_ok = !config.cookie.is_secure() || session.scheme.is_https();
         let mut cookie = std::borrow::Cow::Borrowed(&config.cookie);
 
-        let plan = session.plan();
-        if matches!(plan, Plan::Nothing) {
-            return Ok(outcome);
-        }
+        let plan = match session.plan() {
+            Plan::Nothing => return Ok(outcome),
+            Plan::Fail(err) => return Err(SessionError::Seal(err)),
+            plan => plan,
+        };
         if !secure_ok {
             let diagnostic = Diagnostic {
                 decision: session.scheme,
@@ -938,8 +939,13 @@ enum State<T> {
 
 enum Plan<T> {
     Nothing,
+    /// A new session id could not be drawn (randomness or clock failed).
+    Fail(Error),
     Remove,
-    Seal { meta: SessionMeta, data: T },
+    Seal {
+        meta: SessionMeta,
+        data: T,
+    },
 }
 
 /// One request's session. Opened lazily on first access.
@@ -1252,7 +1258,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 let meta = match meta {
                     None => match SessionMeta::new_at(lifetimes, self.now) {
                         Ok(meta) => meta.with_data_version(config.data_version),
-                        Err(_) => return Plan::Nothing,
+                        Err(err) => return Plan::Fail(err),
                     },
                     Some(mut meta) => {
                         let refresh = self.dirty

@@ -925,3 +925,24 @@ mod sequences {
         }
     }
 }
+
+#[test]
+fn a_broken_clock_is_an_error_not_a_silently_dropped_session() {
+    struct BeforeEpoch;
+    impl Clock for BeforeEpoch {
+        fn now(&self) -> SystemTime {
+            UNIX_EPOCH - Duration::from_secs(1)
+        }
+    }
+    let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1))));
+    let manager =
+        SessionManager::<User>::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)
+            .expect("config")
+            .with_clock(BeforeEpoch);
+    let mut session = manager.load(&HeaderMap::new(), HTTPS);
+    session.set(user("alice"));
+    match manager.finish(session) {
+        Err(SessionError::Seal(err)) => assert_eq!(err.kind(), ErrorKind::Clock),
+        other => panic!("expected a clock error, got {other:?}"),
+    }
+}
