@@ -455,7 +455,7 @@ impl CookieConfig {
         max_age: Option<Duration>,
         now: SystemTime,
     ) -> Result<SetCookie, CookieTooLarge> {
-        self.render(&self.name, value, max_age.filter(|_| self.persistent), now)
+        self.set_cookie_named(&self.name, value, max_age, now)
     }
 
     /// The `Set-Cookie` value that deletes the cookie `name` as set with

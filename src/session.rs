@@ -850,7 +850,6 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
                     .removal(&cookie_header::chunk_name(name, *index)),
             );
         }
-        session.state = State::Empty;
         Ok(outcome)
     }
 
