@@ -785,7 +785,8 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
             Plan::Fail(err) => return Err(SessionError::Seal(err)),
             plan => plan,
         };
-        if !secure_ok {
+        // Removal cookies carry no secret: the policy governs sealed values.
+        if !secure_ok && matches!(plan, Plan::Seal { .. }) {
             let diagnostic = Diagnostic {
                 decision: session.scheme,
                 hint: session.scheme.insecure_context_hint(),

@@ -946,3 +946,27 @@ fn a_broken_clock_is_an_error_not_a_silently_dropped_session() {
         other => panic!("expected a clock error, got {other:?}"),
     }
 }
+
+#[test]
+fn refusing_insecure_contexts_never_turns_a_bad_cookie_into_an_error() {
+    let app = app_with(
+        SessionConfig::new(CookieConfig::new("__Host-s")).insecure_policy(InsecurePolicy::Refuse),
+    );
+    let plain = Connection::new(Some("127.0.0.1".parse().expect("ip")), false);
+    let mut headers = HeaderMap::new();
+    headers.insert(COOKIE, HeaderValue::from_static("__Host-s=tampered"));
+    let mut session = app.manager.load(&headers, plain);
+    assert!(session.get().is_none());
+    let outcome = app
+        .manager
+        .finish(session)
+        .expect("a removal carries no secret");
+    assert_eq!(names(&outcome.set_cookie), vec!["__Host-s"]);
+    // Sealing a session is still refused.
+    let mut session = app.manager.load(&HeaderMap::new(), plain);
+    session.set(user("alice"));
+    assert!(matches!(
+        app.manager.finish(session),
+        Err(SessionError::InsecureContext(_))
+    ));
+}
