@@ -774,6 +774,27 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn finish(&self, mut session: Session<T>) -> Result<Outcome, SessionError> {
+        self.save(&mut session)
+    }
+
+    /// Like [`finish`](Self::finish), but keeps the session usable: after
+    /// a successful save, a later save emits only what changed since. On
+    /// error nothing is consumed, so a handler can shrink the data and try
+    /// again (framework adapters build on this).
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// session.set(1);
+    /// assert_eq!(manager.save(&mut session)?.set_cookie.len(), 1);
+    /// assert!(manager.save(&mut session)?.set_cookie.is_empty(), "already saved");
+    /// assert_eq!(session.get(), Some(&1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save(&self, session: &mut Session<T>) -> Result<Outcome, SessionError> {
         let shared = &*self.shared;
         let config = &shared.config;
         let mut outcome = Outcome::default();
@@ -805,10 +826,11 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
         let name = config.cookie.name();
         let mut keep_chunks: u8 = 0;
         let mut keep_single = false;
+        let mut sealed = None;
         if let Plan::Seal { meta, data } = plan {
             let (value, parts) = shared
                 .codec
-                .seal_split(&session.keyring, &meta, &data, |len| {
+                .seal_split(&session.keyring, &meta, data, |len| {
                     parts_for(len, name, config.max_chunks)
                 })
                 .map_err(|err| self.too_large_or_seal(err))?;
@@ -833,6 +855,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
                 }
                 keep_chunks = parts;
             }
+            sealed = Some(meta);
         }
         // Delete what the browser holds and no longer needs: the old single
         // cookie, chunks past the new count, or everything on destroy.
@@ -851,6 +874,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
                     .removal(&cookie_header::chunk_name(name, *index)),
             );
         }
+        session.mark_saved(sealed, keep_single, keep_chunks);
         Ok(outcome)
     }
 
@@ -937,14 +961,14 @@ enum State<T> {
     },
 }
 
-enum Plan<T> {
+enum Plan<'a, T> {
     Nothing,
     /// A new session id could not be drawn (randomness or clock failed).
     Fail(Error),
     Remove,
     Seal {
         meta: SessionMeta,
-        data: T,
+        data: &'a T,
     },
 }
 
@@ -1239,11 +1263,9 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         self.rejection.as_ref()
     }
 
-    fn plan(&mut self) -> Plan<T> {
-        let shared = Arc::clone(&self.manager.shared);
-        let config = &shared.config;
-        let state = core::mem::replace(&mut self.state, State::Empty);
-        match state {
+    fn plan(&self) -> Plan<'_, T> {
+        let config = &self.manager.shared.config;
+        match &self.state {
             State::Pending => Plan::Nothing,
             State::Empty if self.destroyed || (self.rejection.is_some() && self.incoming.any()) => {
                 Plan::Remove
@@ -1260,19 +1282,15 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                         Ok(meta) => meta.with_data_version(config.data_version),
                         Err(err) => return Plan::Fail(err),
                     },
-                    Some(mut meta) => {
+                    Some(meta) => {
                         let refresh = self.dirty
                             || self.renew
-                            || needs_reseal
-                            || idle_refresh_due(
-                                &meta,
-                                lifetimes.idle,
-                                config.idle_refresh,
-                                self.now,
-                            );
+                            || *needs_reseal
+                            || idle_refresh_due(meta, lifetimes.idle, config.idle_refresh, self.now);
                         if !refresh {
                             return Plan::Nothing;
                         }
+                        let mut meta = meta.clone();
                         if let Some(idle) = lifetimes.idle {
                             let _ = meta.touch_at(idle, self.now);
                         }
@@ -1282,6 +1300,20 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 Plan::Seal { meta, data }
             }
         }
+    }
+
+    /// Records that the browser now holds what `outcome` sent: later saves
+    /// of this session emit only what changes after this point.
+    fn mark_saved(&mut self, sealed: Option<SessionMeta>, single: bool, chunks: u8) {
+        if let (Some(sealed), State::Active { meta, needs_reseal, .. }) = (sealed, &mut self.state) {
+            *meta = Some(sealed);
+            *needs_reseal = false;
+        }
+        self.dirty = false;
+        self.renew = false;
+        self.destroyed = false;
+        self.incoming.single_present = single;
+        self.incoming.chunk_names = (0..chunks).collect();
     }
 }
 
