@@ -239,6 +239,25 @@ impl SetCookie {
     }
 }
 
+/// The default session cookie name. The `__Host-` prefix makes browsers
+/// refuse the cookie unless it is `Secure`, has `Path=/` and no `Domain`,
+/// so a sibling subdomain cannot plant or shadow it.
+pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";
+
+impl Default for CookieConfig {
+    /// [`DEFAULT_COOKIE_NAME`] with the safe defaults.
+    ///
+    /// ```
+    /// # use sealed_session::CookieConfig;
+    /// let cookie = CookieConfig::default();
+    /// assert_eq!(cookie.name(), "__Host-session");
+    /// assert!(cookie.is_secure());
+    /// ```
+    fn default() -> Self {
+        Self::new(DEFAULT_COOKIE_NAME)
+    }
+}
+
 impl CookieConfig {
     /// A cookie with this name and the safe defaults.
     ///

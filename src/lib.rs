@@ -52,6 +52,7 @@
 //! do: a copied cookie stays valid until it expires unless the application
 //! checks a revocation value it keeps.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // Library code handles attacker input: no reachable panics, no unchecked
@@ -72,6 +73,8 @@ mod cookie;
 mod cookie_header;
 mod envelope;
 mod error;
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+mod handle;
 mod key;
 mod keyring;
 mod proxy;
@@ -81,16 +84,25 @@ mod suite;
 #[cfg(test)]
 mod vectors;
 
+#[cfg(feature = "actix-web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
+pub mod actix;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
+
 pub use codec::{
     BROWSER_COOKIE_LIMIT, Codec, CodecError, FORMAT_V1, MAX_CONTEXT_LEN, MAX_NAME_LEN,
     MAX_VALUE_LIMIT, Opened, OpenedRaw, SUPPORTED_FORMAT_VERSIONS,
 };
 pub use cookie::{
-    CookieConfig, CookieConfigError, CookieTooLarge, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_LIFETIME,
+    CookieConfig, CookieConfigError, CookieTooLarge, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_LIFETIME,
     SameSite, SetCookie,
 };
 pub use envelope::{Lifetimes, SessionId, SessionMeta};
 pub use error::{Error, ErrorKind};
+#[cfg(any(feature = "tower", feature = "actix-web"))]
+pub use handle::SessionHandle;
 pub use key::{KEY_LEN, Key, KeyError};
 pub use keyring::{DEFAULT_AES_GCM_SEAL_BUDGET, KeyId, KeySpec, Keyring, KeyringError};
 pub use proxy::{ProxyConfigError, ProxyTrust, SchemeDecision, SchemeSource};

@@ -1,0 +1,194 @@
+//! Configuration and pages shared by the login examples.
+//!
+//! Environment:
+//! - `SESSION_KEYS`: keyring string, primary first (`2:<base64>,1:<base64>`).
+//! - `SESSION_KEYS_FILE`: the same in a file, re-read when it changes, so
+//!   keys rotate without a restart. Wins over `SESSION_KEYS`.
+//! - `BIND` (or `--bind ADDR`): listen address, default `127.0.0.1:3000`.
+//! - `TRUSTED_PROXIES`: comma-separated CIDRs whose `X-Forwarded-Proto` /
+//!   `Forwarded` headers count (e.g. `127.0.0.1/32` behind a local nginx).
+//! - `INSECURE_POLICY`: `send` (default), `refuse` or `follow-scheme`.
+//! - `INSTANCE`: a label shown in pages and the `X-Instance` header.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use sealed_session::{
+    CookieConfig, InsecurePolicy, Key, KeySpec, Keyring, KeyringHandle, ProxyTrust, SessionConfig,
+};
+use subtle::ConstantTimeEq;
+
+pub(crate) const DEMO_USER: &str = "alice";
+pub(crate) const DEMO_PASSWORD: &str = "wonderland";
+
+pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Sends tracing events (the library's diagnostics among them) to stderr.
+pub(crate) fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub(crate) fn instance() -> String {
+    std::env::var("INSTANCE").unwrap_or_else(|_| "app".to_owned())
+}
+
+pub(crate) fn bind_address() -> Result<SocketAddr, Error> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--bind" {
+            let value = args
+                .next()
+                .ok_or("--bind needs an address, e.g. 127.0.0.1:3000")?;
+            return Ok(value.parse()?);
+        }
+    }
+    match std::env::var("BIND") {
+        Ok(value) => Ok(value.parse().map_err(|err| {
+            format!("BIND={value:?} is not an address like 127.0.0.1:3000: {err}")
+        })?),
+        Err(_) => Ok(SocketAddr::from(([127, 0, 0, 1], 3000))),
+    }
+}
+
+/// The keyring from `SESSION_KEYS_FILE` (watched), `SESSION_KEYS`, or a
+/// generated development key with a warning.
+pub(crate) fn keyring() -> Result<KeyringHandle, Error> {
+    if let Some(path) = std::env::var_os("SESSION_KEYS_FILE") {
+        let path = PathBuf::from(path);
+        let handle = KeyringHandle::new(Keyring::from_file(&path)?);
+        tracing::info!(file = %path.display(), primary = handle.current().primary_id(), "keys loaded");
+        watch_key_file(path, handle.clone());
+        return Ok(handle);
+    }
+    if std::env::var_os("SESSION_KEYS").is_some() {
+        let keyring = Keyring::from_env("SESSION_KEYS")?;
+        tracing::info!(
+            primary = keyring.primary_id(),
+            "keys loaded from SESSION_KEYS"
+        );
+        return Ok(KeyringHandle::new(keyring));
+    }
+    eprintln!(
+        "\n\
+         WARNING: neither SESSION_KEYS nor SESSION_KEYS_FILE is set: using a freshly generated\n\
+         WARNING: development key. Sessions will not survive a restart, and other instances\n\
+         WARNING: cannot open them. For anything real:\n\
+         WARNING:   SESSION_KEYS=\"1:$(openssl rand -base64 32)\"\n"
+    );
+    Ok(KeyringHandle::new(Keyring::new(KeySpec::new(
+        1,
+        Key::try_generate()?,
+    ))))
+}
+
+/// Re-reads the key file when its modification time changes. A file that
+/// does not parse is reported and ignored: the running keys stay.
+fn watch_key_file(path: PathBuf, handle: KeyringHandle) {
+    let modified = |path: &PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let mut seen: Option<SystemTime> = modified(&path);
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            let now = modified(&path);
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            match Keyring::from_file(&path) {
+                Ok(keyring) => {
+                    tracing::info!(
+                        file = %path.display(),
+                        primary = keyring.primary_id(),
+                        ids = ?keyring.key_ids(),
+                        "keys reloaded"
+                    );
+                    handle.replace(keyring);
+                }
+                Err(err) => tracing::error!(file = %path.display(), "keys not reloaded: {err}"),
+            }
+        }
+    });
+}
+
+pub(crate) fn session_config() -> Result<SessionConfig, Error> {
+    let mut config = SessionConfig::new(CookieConfig::default());
+    if let Ok(list) = std::env::var("TRUSTED_PROXIES") {
+        let ranges: Vec<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        config = config.trust_proxies(ProxyTrust::cidrs(ranges)?);
+    }
+    let policy = match std::env::var("INSECURE_POLICY").as_deref() {
+        Err(_) | Ok("send") => InsecurePolicy::Send,
+        Ok("refuse") => InsecurePolicy::Refuse,
+        Ok("follow-scheme") => InsecurePolicy::FollowScheme,
+        Ok(other) => {
+            return Err(format!(
+                "INSECURE_POLICY={other:?}: expected `send`, `refuse` or `follow-scheme`"
+            )
+            .into());
+        }
+    };
+    Ok(config.insecure_policy(policy))
+}
+
+pub(crate) fn credentials_ok(user: &str, password: &str) -> bool {
+    let user_ok = user.as_bytes().ct_eq(DEMO_USER.as_bytes());
+    let password_ok = password.as_bytes().ct_eq(DEMO_PASSWORD.as_bytes());
+    (user_ok & password_ok).into()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub(crate) fn home_page(user: Option<&str>, instance: &str) -> String {
+    let body = match user {
+        Some(user) => format!(
+            "<p id=\"status\">Logged in as <b id=\"user\">{}</b>.</p>\
+             <p><a href=\"/dashboard\">Dashboard</a></p>\
+             <form method=\"post\" action=\"/logout\"><button id=\"logout\">Log out</button></form>",
+            escape(user)
+        ),
+        None => format!(
+            "<p id=\"status\">Not logged in.</p>\
+             <form method=\"post\" action=\"/login\">\
+             <label>User <input id=\"username\" name=\"username\" value=\"{DEMO_USER}\"></label> \
+             <label>Password <input id=\"password\" name=\"password\" type=\"password\"></label> \
+             <button id=\"login\">Log in</button></form>\
+             <p>Demo credential: {DEMO_USER} / {DEMO_PASSWORD}</p>"
+        ),
+    };
+    page("Home", &body, instance)
+}
+
+pub(crate) fn dashboard_page(user: &str, instance: &str) -> String {
+    page(
+        "Dashboard",
+        &format!(
+            "<p id=\"dashboard\">Dashboard of <b id=\"user\">{}</b>.</p>\
+             <form method=\"post\" action=\"/logout\"><button id=\"logout\">Log out</button></form>",
+            escape(user)
+        ),
+        instance,
+    )
+}
+
+pub(crate) fn page(title: &str, body: &str, instance: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><h1>{title}</h1>{body}<p><small id=\"instance\">served by {}</small></p></body></html>",
+        escape(instance)
+    )
+}

@@ -1,0 +1,132 @@
+//! A login app on axum with sessions sealed in a cookie.
+//!
+//! ```text
+//! cargo run --example login_axum --features axum
+//! SESSION_KEYS="1:$(openssl rand -base64 32)" BIND=127.0.0.1:8080 \
+//!     cargo run --example login_axum --features axum
+//! ```
+//!
+//! `/` shows who is logged in, `POST /login` checks the demo credential and
+//! starts a fresh session, `/dashboard` needs a session, `POST /logout` ends
+//! it. See `examples/common/mod.rs` for the environment it reads.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use sealed_session::tower::SessionLayer;
+use sealed_session::{SessionHandle, SessionManager};
+use serde::{Deserialize, Serialize};
+
+/// What the session holds: who logged in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Account {
+    user: String,
+}
+
+#[derive(Deserialize)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+#[derive(Clone)]
+struct App {
+    instance: String,
+}
+
+async fn home(State(app): State<App>, session: SessionHandle<Account>) -> Html<String> {
+    let account = session.get();
+    Html(common::home_page(
+        account.as_ref().map(|a| a.user.as_str()),
+        &app.instance,
+    ))
+}
+
+async fn login(
+    State(app): State<App>,
+    session: SessionHandle<Account>,
+    Form(form): Form<Login>,
+) -> Response {
+    if !common::credentials_ok(&form.username, &form.password) {
+        let body = common::page(
+            "Login failed",
+            "<p id=\"error\">Wrong user or password.</p>",
+            &app.instance,
+        );
+        return (StatusCode::UNAUTHORIZED, Html(body)).into_response();
+    }
+    // A new session id on every privilege change: a planted id is worthless.
+    session.regenerate();
+    session.set(Account {
+        user: form.username,
+    });
+    Redirect::to("/dashboard").into_response()
+}
+
+async fn dashboard(State(app): State<App>, session: SessionHandle<Account>) -> Response {
+    match session.get() {
+        Some(account) => Html(common::dashboard_page(&account.user, &app.instance)).into_response(),
+        None => {
+            let body = common::page(
+                "Not logged in",
+                "<p id=\"error\">Log in first.</p>",
+                &app.instance,
+            );
+            (StatusCode::UNAUTHORIZED, Html(body)).into_response()
+        }
+    }
+}
+
+async fn logout(session: SessionHandle<Account>) -> Redirect {
+    session.destroy();
+    Redirect::to("/")
+}
+
+fn router(manager: SessionManager<Account>, instance: String) -> Router {
+    let instance_header =
+        HeaderValue::from_str(&instance).unwrap_or(HeaderValue::from_static("app"));
+    Router::new()
+        .route("/", get(home))
+        .route("/login", post(login))
+        .route("/dashboard", get(dashboard))
+        .route("/logout", post(logout))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(SessionLayer::new(manager))
+        .layer(axum::middleware::map_response(
+            move |mut response: Response| {
+                let value = instance_header.clone();
+                async move {
+                    response
+                        .headers_mut()
+                        .insert(HeaderName::from_static("x-instance"), value);
+                    response
+                }
+            },
+        ))
+        .with_state(App { instance })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), common::Error> {
+    common::init_logging();
+    let keys = common::keyring()?;
+    // Every configuration mistake stops the program here, with the fix.
+    let manager = SessionManager::new(common::session_config()?, keys)?;
+    let address = common::bind_address()?;
+    let instance = common::instance();
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    tracing::info!("{instance} listening on http://{}", listener.local_addr()?);
+    axum::serve(
+        listener,
+        router(manager, instance).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
+    Ok(())
+}
