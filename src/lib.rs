@@ -96,8 +96,8 @@ pub use codec::{
     MAX_VALUE_LIMIT, Opened, OpenedRaw, SUPPORTED_FORMAT_VERSIONS,
 };
 pub use cookie::{
-    CookieConfig, CookieConfigError, CookieTooLarge, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_LIFETIME,
-    SameSite, SetCookie,
+    CookieConfig, CookieConfigError, CookieTooLarge, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN,
+    MAX_COOKIE_LIFETIME, SameSite, SetCookie,
 };
 pub use envelope::{Lifetimes, SessionId, SessionMeta};
 pub use error::{Error, ErrorKind};
@@ -125,5 +125,33 @@ pub mod fuzzing {
     /// Decodes a plaintext envelope whose data is a string-keyed map.
     pub fn decode_envelope(plaintext: &[u8]) -> bool {
         crate::codec::fuzz_decode_envelope(plaintext)
+    }
+
+    /// Most same-named cookies the session layer tries.
+    pub const MAX_CANDIDATES: usize = crate::cookie_header::MAX_CANDIDATES;
+
+    /// The session cookies found in a request's `Cookie` headers.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct IncomingCookies {
+        /// Values of cookies named exactly like the session, in header order.
+        pub values: Vec<String>,
+        /// The reassembled chunks and their count, when the set is complete.
+        pub chunked: Option<(u8, String)>,
+        /// Indices of the chunk cookies present, sorted.
+        pub chunk_names: Vec<u8>,
+        /// Whether a cookie with the session's own name was present.
+        pub single_present: bool,
+    }
+
+    /// Reads the session cookies `name` (and chunks `name.0..`) from the
+    /// `Cookie` headers, as [`SessionManager::load`](crate::SessionManager::load) does.
+    pub fn read_cookies(headers: &http::HeaderMap, name: &str, max_chunks: u8) -> IncomingCookies {
+        let incoming = crate::cookie_header::read(headers, name, max_chunks);
+        IncomingCookies {
+            values: incoming.values,
+            chunked: incoming.chunked,
+            chunk_names: incoming.chunk_names,
+            single_present: incoming.single_present,
+        }
     }
 }

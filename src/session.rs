@@ -1286,7 +1286,12 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                         let refresh = self.dirty
                             || self.renew
                             || *needs_reseal
-                            || idle_refresh_due(meta, lifetimes.idle, config.idle_refresh, self.now);
+                            || idle_refresh_due(
+                                meta,
+                                lifetimes.idle,
+                                config.idle_refresh,
+                                self.now,
+                            );
                         if !refresh {
                             return Plan::Nothing;
                         }
@@ -1305,7 +1310,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// Records that the browser now holds what `outcome` sent: later saves
     /// of this session emit only what changes after this point.
     fn mark_saved(&mut self, sealed: Option<SessionMeta>, single: bool, chunks: u8) {
-        if let (Some(sealed), State::Active { meta, needs_reseal, .. }) = (sealed, &mut self.state) {
+        if let (
+            Some(sealed),
+            State::Active {
+                meta, needs_reseal, ..
+            },
+        ) = (sealed, &mut self.state)
+        {
             *meta = Some(sealed);
             *needs_reseal = false;
         }

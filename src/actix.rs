@@ -1,0 +1,293 @@
+//! actix-web middleware: [`SessionMiddleware`] and the [`SessionHandle`]
+//! extractor.
+//!
+//! The middleware loads the request's session (lazily: nothing is
+//! decrypted until a handler looks), hands handlers a [`SessionHandle`],
+//! and once the handler has answered appends the `Set-Cookie` values the
+//! response needs, with `Cache-Control: no-store`.
+//!
+//! # Behaviour
+//!
+//! - A bad, tampered, expired or foreign cookie gives the handler an empty
+//!   session, and the response deletes the cookie. Never an error page.
+//! - A save that fails (session too large for its cookie, a `Secure`
+//!   cookie refused on plain HTTP) reaches a handler that calls
+//!   [`SessionHandle::save`]; otherwise the response becomes a bare `500`
+//!   and the reason is logged through `tracing`.
+//!
+//! # Deployment caveat
+//!
+//! The peer address (`ServiceRequest::peer_addr`) and whether the server
+//! itself is bound with TLS decide whether a request arrived over HTTPS.
+//! Behind a reverse proxy, list the proxy in
+//! [`SessionConfig::trust_proxies`](crate::SessionConfig::trust_proxies) so
+//! its `X-Forwarded-Proto` counts.
+//!
+//! # Example
+//!
+//! ```
+//! use actix_web::{App, HttpResponse, test, web};
+//! use sealed_session::actix::SessionMiddleware;
+//! use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle};
+//! use sealed_session::{SessionConfig, SessionHandle, SessionManager};
+//!
+//! async fn visit(session: SessionHandle<u32>) -> HttpResponse {
+//!     let visits = session.get().unwrap_or(0) + 1;
+//!     session.set(visits);
+//!     HttpResponse::Ok().body(format!("visit {visits}"))
+//! }
+//!
+//! # actix_web::rt::System::new().block_on(async {
+//! let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+//! let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::default()), keys)?;
+//! let app = test::init_service(
+//!     App::new()
+//!         .wrap(SessionMiddleware::new(manager))
+//!         .route("/", web::get().to(visit)),
+//! )
+//! .await;
+//! let response = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+//! assert!(response.headers().get("set-cookie").unwrap().to_str()?.starts_with("__Host-session="));
+//! assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+use std::fmt;
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{self as actix_header, HeaderMap as ActixHeaderMap};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::handle::Verdict;
+use crate::{Connection, SessionError, SessionManager};
+
+pub use crate::SessionHandle;
+
+/// The middleware: `App::new().wrap(SessionMiddleware::new(manager))`.
+///
+/// ```
+/// use sealed_session::actix::SessionMiddleware;
+/// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
+/// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+/// let manager = SessionManager::<SessionMap>::new(SessionConfig::new(CookieConfig::default()), keys)?;
+/// let app = actix_web::App::new().wrap(SessionMiddleware::new(manager));
+/// # drop(app);
+/// # Ok::<(), sealed_session::ConfigError>(())
+/// ```
+pub struct SessionMiddleware<T> {
+    manager: SessionManager<T>,
+}
+
+impl<T> Clone for SessionMiddleware<T> {
+    fn clone(&self) -> Self {
+        Self {
+            manager: self.manager.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for SessionMiddleware<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionMiddleware")
+            .field("manager", &self.manager)
+            .finish()
+    }
+}
+
+impl<T> SessionMiddleware<T> {
+    /// Middleware serving sessions from `manager`.
+    ///
+    /// ```
+    /// # use sealed_session::actix::SessionMiddleware;
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys)?;
+    /// let middleware = SessionMiddleware::new(manager);
+    /// # drop(middleware);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn new(manager: SessionManager<T>) -> Self {
+        Self { manager }
+    }
+}
+
+impl<S, B, T> Transform<S, ServiceRequest> for SessionMiddleware<T>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+    T: Serialize + DeserializeOwned + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = SessionMiddlewareService<S, T>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(SessionMiddlewareService {
+            service: Rc::new(service),
+            manager: self.manager.clone(),
+        }))
+    }
+}
+
+/// The service [`SessionMiddleware`] wraps around an app's services.
+///
+/// ```
+/// fn is_service<S: actix_web::dev::Service<actix_web::dev::ServiceRequest>>() {}
+/// # fn check<S>() where S: actix_web::dev::Service<actix_web::dev::ServiceRequest, Response = actix_web::dev::ServiceResponse, Error = actix_web::Error> + 'static {
+/// is_service::<sealed_session::actix::SessionMiddlewareService<S, u8>>();
+/// # }
+/// ```
+pub struct SessionMiddlewareService<S, T> {
+    service: Rc<S>,
+    manager: SessionManager<T>,
+}
+
+impl<S, T> fmt::Debug for SessionMiddlewareService<S, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionMiddlewareService")
+            .field("manager", &self.manager)
+            .finish_non_exhaustive()
+    }
+}
+
+type BoxFuture<R> = Pin<Box<dyn Future<Output = Result<R, actix_web::Error>>>>;
+
+impl<S, B, T> Service<ServiceRequest> for SessionMiddlewareService<S, T>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+    T: Serialize + DeserializeOwned + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = BoxFuture<Self::Response>;
+
+    forward_ready!(service);
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let connection = Connection::new(
+            request.peer_addr().map(|address| address.ip()),
+            request.app_config().secure(),
+        );
+        let session = self
+            .manager
+            .load(&session_headers(request.headers()), connection);
+        let handle = SessionHandle::new(self.manager.clone(), session);
+        request.extensions_mut().insert(handle.clone());
+        let response = self.service.call(request);
+        Box::pin(async move {
+            let mut response = response.await?;
+            let set_cookie = match handle.verdict() {
+                Verdict::Pass(set_cookie) => set_cookie
+                    .iter()
+                    .map(|value| actix_header::HeaderValue::from_bytes(value.as_bytes()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .ok(),
+                Verdict::InternalError => None,
+            };
+            let Some(set_cookie) = set_cookie else {
+                // Nothing of the handler's answer or the reason leaks out.
+                let (request, _) = response.into_parts();
+                let bare = HttpResponse::InternalServerError().finish();
+                return Ok(ServiceResponse::new(request, bare).map_into_right_body());
+            };
+            if !set_cookie.is_empty() {
+                let headers = response.headers_mut();
+                for value in set_cookie {
+                    headers.append(actix_header::SET_COOKIE, value);
+                }
+                headers.insert(
+                    actix_header::CACHE_CONTROL,
+                    actix_header::HeaderValue::from_static("no-store"),
+                );
+            }
+            Ok(response.map_into_left_body())
+        })
+    }
+}
+
+/// The request headers the session layer reads, as `http` 1 types (actix
+/// has its own header map).
+fn session_headers(from: &ActixHeaderMap) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    for (actix_name, name) in [
+        (actix_header::COOKIE, http::header::COOKIE),
+        (actix_header::FORWARDED, http::header::FORWARDED),
+        (
+            actix_header::HeaderName::from_static("x-forwarded-proto"),
+            http::HeaderName::from_static("x-forwarded-proto"),
+        ),
+    ] {
+        for value in from.get_all(actix_name) {
+            // Every actix header value is a valid `http` value too.
+            if let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes()) {
+                headers.append(name.clone(), value);
+            }
+        }
+    }
+    headers
+}
+
+/// The extractor's error: the app has no [`SessionMiddleware`] for this
+/// data type. A deployment bug, answered with a bare `500` and logged.
+///
+/// ```
+/// use actix_web::ResponseError;
+/// use sealed_session::actix::MissingSessionMiddleware;
+///
+/// assert_eq!(MissingSessionMiddleware.error_response().status(), 500);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MissingSessionMiddleware;
+
+impl fmt::Display for MissingSessionMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "no session in the request: add `.wrap(SessionMiddleware::new(manager))` to the app, \
+             with a SessionManager of the same data type as the handler's SessionHandle<T>",
+        )
+    }
+}
+
+impl std::error::Error for MissingSessionMiddleware {}
+
+impl ResponseError for MissingSessionMiddleware {
+    fn error_response(&self) -> HttpResponse {
+        tracing::error!(target: "sealed_session", "{self}");
+        HttpResponse::InternalServerError().finish()
+    }
+}
+
+/// Lets a handler answer `handle.save()?`: a bare `500`, with the reason
+/// in the log only.
+impl ResponseError for SessionError {
+    fn error_response(&self) -> HttpResponse {
+        tracing::error!(target: "sealed_session", error = %self, "session could not be saved");
+        HttpResponse::InternalServerError().finish()
+    }
+}
+
+impl<T: Serialize + DeserializeOwned + 'static> FromRequest for SessionHandle<T> {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            request
+                .extensions()
+                .get::<SessionHandle<T>>()
+                .cloned()
+                .ok_or_else(|| MissingSessionMiddleware.into()),
+        )
+    }
+}
