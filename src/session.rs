@@ -801,6 +801,8 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
         let secure_ok = !config.cookie.is_secure() || session.scheme.is_https();
         let mut cookie = std::borrow::Cow::Borrowed(&config.cookie);
 
+        #[cfg(feature = "tracing")]
+        let fresh = matches!(session.state, State::Active { meta: None, .. });
         let plan = match session.plan() {
             Plan::Nothing => return Ok(outcome),
             Plan::Fail(err) => return Err(SessionError::Seal(err)),
@@ -874,6 +876,8 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
                     .removal(&cookie_header::chunk_name(name, *index)),
             );
         }
+        #[cfg(feature = "tracing")]
+        log_lifecycle(sealed.as_ref(), fresh, session);
         session.mark_saved(sealed, keep_single, keep_chunks);
         Ok(outcome)
     }
@@ -918,6 +922,34 @@ fn split(text: &str, size: usize) -> impl Iterator<Item = &str> {
         let start = i.saturating_mul(size);
         text.get(start..start.saturating_add(size).min(text.len()))
     })
+}
+
+/// Lifecycle events (created, re-sealed, destroyed) carry a short prefix
+/// of the session id and the sealing key's id: enough to follow a session
+/// through logs, never enough to forge or replay one.
+#[cfg(feature = "tracing")]
+fn log_lifecycle<T>(sealed: Option<&SessionMeta>, fresh: bool, session: &Session<T>) {
+    let key_id = session.keyring.primary_id();
+    match sealed {
+        Some(meta) if fresh => tracing::info!(
+            target: "sealed_session",
+            session = ?meta.session_id(),
+            key_id,
+            "session created"
+        ),
+        Some(meta) => tracing::debug!(
+            target: "sealed_session",
+            session = ?meta.session_id(),
+            key_id,
+            renewed = session.renew,
+            changed = session.dirty,
+            "session re-sealed"
+        ),
+        None if session.destroyed => {
+            tracing::info!(target: "sealed_session", "session destroyed")
+        }
+        None => tracing::debug!(target: "sealed_session", "stale session cookie removed"),
+    }
 }
 
 fn report_once(diagnostic: &Diagnostic) {

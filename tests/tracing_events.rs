@@ -69,6 +69,28 @@ fn events_name_the_reason_and_never_the_value_or_key() {
         manager.finish(session).expect("send");
         let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
         assert!(logged.contains("session cookie rejected"), "{logged}");
+        // The new session is logged with a short id prefix and its key id.
+        let created = logged
+            .lines()
+            .filter(|line| line.contains("session created"))
+            .last()
+            .unwrap_or_else(|| panic!("a creation event: {logged}"));
+        assert!(
+            created.contains("SessionId(") && created.contains("key_id=1"),
+            "{created}"
+        );
+        let mut reopened = manager.load(
+            &{
+                let mut headers = HeaderMap::new();
+                headers.insert(COOKIE, HeaderValue::from_str(&pair).expect("header"));
+                headers
+            },
+            Connection::new(None, true),
+        );
+        reopened.destroy();
+        manager.finish(reopened).expect("destroy");
+        let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
+        assert!(logged.contains("session destroyed"), "{logged}");
         assert!(
             logged.contains("UnknownKey") && logged.contains("9"),
             "{logged}"
