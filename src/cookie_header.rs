@@ -57,7 +57,8 @@ pub(crate) fn read(headers: &HeaderMap, name: &str, max_chunks: u8) -> Incoming 
             let Some((key, value)) = pair.split_once('=') else {
                 continue;
             };
-            let (key, value) = (key.trim(), value.trim());
+            // RFC 6265bis trims spaces and tabs only (not Unicode spaces).
+            let (key, value) = (trim_ows(key), trim_ows(value));
             if key == name {
                 incoming.single_present = true;
                 if incoming.values.len() < MAX_CANDIDATES {
@@ -170,4 +171,8 @@ mod tests {
         // Chunking off: chunk names are foreign cookies.
         assert!(!read(&headers(&[b"s.0=AA; s.1=BB"]), "s", 0).any());
     }
+}
+
+fn trim_ows(text: &str) -> &str {
+    text.trim_matches([' ', '\t'])
 }

@@ -1299,9 +1299,9 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         let config = &self.manager.shared.config;
         match &self.state {
             State::Pending => Plan::Nothing,
-            State::Empty if self.destroyed || (self.rejection.is_some() && self.incoming.any()) => {
-                Plan::Remove
-            }
+            // Whatever the request carried did not open (refused, or a
+            // partial chunk set): have the browser drop it.
+            State::Empty if self.destroyed || self.incoming.any() => Plan::Remove,
             State::Empty => Plan::Nothing,
             State::Active {
                 data,

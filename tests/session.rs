@@ -548,6 +548,17 @@ fn chunked_sessions_split_reassemble_shrink_and_destroy() {
     let mut missing = jar.clone();
     missing.0.remove("__Host-s.2");
     assert_eq!(app.request(&mut missing, |s| s.get().cloned()).0, None);
+    assert!(
+        missing.0.is_empty(),
+        "a short chunk set is deleted: {missing:?}"
+    );
+    let mut orphans = jar.clone();
+    orphans.0.remove("__Host-s.0");
+    assert_eq!(app.request(&mut orphans, |s| s.get().cloned()).0, None);
+    assert!(
+        orphans.0.is_empty(),
+        "chunks that form no set are deleted, not left to linger: {orphans:?}"
+    );
 
     // Shrinking back to one cookie removes every chunk in the same response.
     let (_, set) = app.request(&mut jar, |s| s.set(user("small")));

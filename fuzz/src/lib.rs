@@ -1,6 +1,7 @@
 //! Fixtures shared by the fuzz targets: the fixed keys, cookie name and
-//! clock of the `open` target, a strict reference base64url decoder, and a
-//! reference decoder for the envelope layout.
+//! clock of the `open` target, a strict reference base64url decoder, a
+//! reference decoder for the envelope layout, and reference readers for
+//! `Cookie` and forwarded-protocol request headers.
 //!
 //! The seed corpus under `corpus/` is written by the ignored test at the
 //! bottom of this file:
@@ -10,9 +11,17 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sealed_session::{Codec, Key, KeyId, KeySpec, Keyring, Suite};
+use http::header::{COOKIE, FORWARDED};
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use sealed_session::fuzzing::{IncomingCookies, MAX_CANDIDATES};
+use sealed_session::{
+    Clock, Codec, CookieConfig, Key, KeyId, KeySpec, Keyring, KeyringHandle, SchemeSource,
+    SessionConfig, SessionManager, SessionMap, Suite,
+};
 
 /// Cookie name every `open` seed is sealed for.
 pub const COOKIE_NAME: &str = "__Host-session";
@@ -77,6 +86,32 @@ pub fn codec() -> Codec {
     Codec::new(COOKIE_NAME).expect("valid cookie name")
 }
 
+/// A clock stopped at `UNIX_EPOCH + .0` seconds.
+#[derive(Clone, Copy, Debug)]
+pub struct FixedClock(pub u64);
+
+impl Clock for FixedClock {
+    fn now(&self) -> SystemTime {
+        at(self.0)
+    }
+}
+
+/// The `cookie_header` target's session manager: cookie [`COOKIE_NAME`]
+/// with default attributes and lifetimes, chunking over up to
+/// `max_chunks` cookies (0: off), the fixed keyring with key 1 primary,
+/// and the clock at [`NOW_SECS`].
+pub fn session_manager(max_chunks: u8) -> SessionManager<SessionMap> {
+    session_manager_at(max_chunks, 1, NOW_SECS)
+}
+
+/// Like [`session_manager`], with another primary key and clock.
+pub fn session_manager_at(max_chunks: u8, primary: KeyId, secs: u64) -> SessionManager<SessionMap> {
+    let config = SessionConfig::new(CookieConfig::new(COOKIE_NAME)).chunking(max_chunks);
+    SessionManager::new(config, KeyringHandle::new(keyring(primary)))
+        .expect("valid session configuration")
+        .with_clock(FixedClock(secs))
+}
+
 /// The value of one base64url character, `None` for anything else
 /// (including `=`).
 pub fn base64url_value(c: u8) -> Option<u8> {
@@ -126,6 +161,377 @@ pub fn reference_decode_envelope(plaintext: &[u8]) -> bool {
         return false;
     }
     matches!(postcard::take_from_bytes::<MapData>(rest), Ok((_, [])))
+}
+
+/// A `cookie_header` input: the chunk limit and the `Cookie` fields.
+#[derive(Debug)]
+pub struct CookieInput {
+    /// `0..=16`, from the first byte.
+    pub max_chunks: u8,
+    /// Every field value, in order.
+    pub headers: HeaderMap,
+    /// The same values as bytes.
+    pub fields: Vec<Vec<u8>>,
+}
+
+/// How many times a `cookie_header` field starting with DEL (which no
+/// header value holds) repeats the rest of the field: enough for one
+/// 64-byte field to reach [`MAX_COOKIE_BYTES`].
+pub const COOKIE_REPEAT: usize = 1024;
+
+/// Splits a `cookie_header` input: the first byte chooses the chunk limit
+/// (`% 17`), the rest split at `\n` gives the `Cookie` field values; a
+/// field starting with DEL (`\x7f`) is the rest of it repeated
+/// [`COOKIE_REPEAT`] times; values `HeaderValue` refuses are dropped.
+/// `None` for an empty input.
+pub fn cookie_input(data: &[u8]) -> Option<CookieInput> {
+    let (&selector, rest) = data.split_first()?;
+    let mut input = CookieInput {
+        max_chunks: selector % (sealed_session::MAX_CHUNKS + 1),
+        headers: HeaderMap::new(),
+        fields: Vec::new(),
+    };
+    for field in rest.split(|&b| b == b'\n') {
+        let field = match field.split_first() {
+            Some((0x7f, repeated)) => repeated.repeat(COOKIE_REPEAT),
+            _ => field.to_vec(),
+        };
+        if let Ok(value) = HeaderValue::from_bytes(&field) {
+            input.headers.append(COOKIE, value);
+            input.fields.push(field);
+        }
+    }
+    Some(input)
+}
+
+/// How many times a `proxy_headers` line starting with a lower-case `f` or
+/// `x` repeats its value.
+pub const PROXY_REPEAT: usize = 64;
+
+/// Headers that look relevant but are never read.
+const IGNORED_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("x-forwarded-ssl"),
+    HeaderName::from_static("front-end-https"),
+    HeaderName::from_static("x-forwarded-scheme"),
+];
+
+/// A `proxy_headers` input.
+#[derive(Debug)]
+pub struct ProxyInput {
+    /// The connection's peer address.
+    pub peer: Option<IpAddr>,
+    /// Every header of the request.
+    pub headers: HeaderMap,
+    /// Only its `Forwarded` and `X-Forwarded-Proto` fields.
+    pub relevant: HeaderMap,
+    /// The `Forwarded` field values, in order.
+    pub forwarded: Vec<Vec<u8>>,
+    /// The `X-Forwarded-Proto` field values, in order.
+    pub x_forwarded_proto: Vec<Vec<u8>>,
+}
+
+/// Splits a `proxy_headers` input: one byte choosing the peer (`% 3`:
+/// none, IPv4 from the first 4 of the next 16 bytes, IPv6 from all 16),
+/// 16 address bytes, then lines separated by `\n`. A line starting with
+/// `F` gives a `Forwarded` value and one starting with `X` an
+/// `X-Forwarded-Proto` value (the rest of the line; lower-case `f` and `x`
+/// repeat it [`PROXY_REPEAT`] times); any other line is the value of an
+/// unrelated header. Values `HeaderValue` refuses are dropped. `None` when
+/// the input is shorter than 17 bytes.
+pub fn proxy_input(data: &[u8]) -> Option<ProxyInput> {
+    let (&kind, rest) = data.split_first()?;
+    let (address, lines) = rest.split_first_chunk::<16>()?;
+    let peer = match kind % 3 {
+        0 => None,
+        1 => Some(IpAddr::V4(Ipv4Addr::from(*address.first_chunk::<4>()?))),
+        _ => Some(IpAddr::V6(Ipv6Addr::from(*address))),
+    };
+    let x_forwarded_proto_name = HeaderName::from_static("x-forwarded-proto");
+    let mut input = ProxyInput {
+        peer,
+        headers: HeaderMap::new(),
+        relevant: HeaderMap::new(),
+        forwarded: Vec::new(),
+        x_forwarded_proto: Vec::new(),
+    };
+    for (i, line) in lines.split(|&b| b == b'\n').enumerate() {
+        let Some((&which, value)) = line.split_first() else {
+            continue;
+        };
+        let value = match which {
+            b'F' | b'X' => value.to_vec(),
+            b'f' | b'x' => value.repeat(PROXY_REPEAT),
+            _ => line.to_vec(),
+        };
+        let Ok(header) = HeaderValue::from_bytes(&value) else {
+            continue;
+        };
+        let (name, list) = match which.to_ascii_uppercase() {
+            b'F' => (FORWARDED, &mut input.forwarded),
+            b'X' => (x_forwarded_proto_name.clone(), &mut input.x_forwarded_proto),
+            _ => {
+                let name = IGNORED_HEADERS[i % IGNORED_HEADERS.len()].clone();
+                input.headers.append(name, header);
+                continue;
+            }
+        };
+        input.headers.append(name.clone(), header.clone());
+        input.relevant.append(name, header);
+        list.push(value);
+    }
+    Some(input)
+}
+
+/// Most bytes of `Cookie` fields the session layer reads (64 KiB): the
+/// field that goes past it, and every later one, is ignored.
+pub const MAX_COOKIE_BYTES: usize = 64 * 1024;
+
+/// Reads the session cookies from `Cookie` field values, following the
+/// documented rules rather than the crate's code: fields are read in order
+/// until they add up to more than [`MAX_COOKIE_BYTES`]; fields that are not
+/// UTF-8 are skipped; each field is a `;`-separated list of `key=value`
+/// pairs, split at the first `=` and trimmed, never unquoted or decoded.
+/// The values named exactly `name` are the candidates (the first
+/// [`MAX_CANDIDATES`]); `name.i` with `i` in canonical decimal below
+/// `max_chunks` is chunk `i`, and the chunks form a value only when chunks
+/// `0..n` are each present exactly once, nothing else is, and `n >= 2`.
+pub fn reference_read_cookies(fields: &[&[u8]], name: &str, max_chunks: u8) -> IncomingCookies {
+    let mut budget = MAX_COOKIE_BYTES;
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for field in fields {
+        let Some(rest) = budget.checked_sub(field.len()) else {
+            break;
+        };
+        budget = rest;
+        if let Ok(text) = std::str::from_utf8(field) {
+            pairs.extend(
+                text.split(';')
+                    .filter_map(|pair| pair.split_once('='))
+                    .map(|(key, value)| (key.trim_matches([' ', '\t']), value.trim_matches([' ', '\t']))),
+            );
+        }
+    }
+
+    let own: Vec<&str> = pairs
+        .iter()
+        .filter(|(key, _)| *key == name)
+        .map(|&(_, value)| value)
+        .collect();
+    let chunk_names: Vec<String> = (0..max_chunks).map(|i| format!("{name}.{i}")).collect();
+    // (index, value) of every chunk cookie, in header order.
+    let chunks: Vec<(u8, &str)> = pairs
+        .iter()
+        .filter_map(|&(key, value)| {
+            let index = chunk_names.iter().position(|chunk| chunk == key)?;
+            Some((u8::try_from(index).expect("at most 255 chunks"), value))
+        })
+        .collect();
+    let mut present: Vec<u8> = chunks.iter().map(|&(i, _)| i).collect();
+    present.sort_unstable();
+    present.dedup();
+
+    let once_each = present.len() == chunks.len();
+    let from_zero = present
+        .iter()
+        .zip(0u8..)
+        .all(|(&i, expected)| i == expected);
+    let chunked = (once_each && from_zero && present.len() >= 2).then(|| {
+        let mut ordered = chunks.clone();
+        ordered.sort_unstable_by_key(|&(i, _)| i);
+        let value: String = ordered.iter().map(|&(_, value)| value).collect();
+        (
+            u8::try_from(ordered.len()).expect("at most 255 chunks"),
+            value,
+        )
+    });
+
+    IncomingCookies {
+        values: own
+            .iter()
+            .take(MAX_CANDIDATES)
+            .map(|v| (*v).to_owned())
+            .collect(),
+        chunked,
+        chunk_names: present,
+        single_present: !own.is_empty(),
+    }
+}
+
+/// Forwarded headers whose field lines, joined by one-byte separators, are
+/// longer than this are unusable.
+pub const MAX_FORWARDED_BYTES: usize = 8 * 1024;
+
+/// The decision of [`ProxyTrust::request_scheme`] for a plain-HTTP request
+/// from a trusted peer, following the documented rules rather than the
+/// crate's code: `(is_https, source)` from the `Forwarded` and
+/// `X-Forwarded-Proto` field lines, in order.
+///
+/// [`ProxyTrust::request_scheme`]: sealed_session::ProxyTrust::request_scheme
+pub fn reference_forwarded_scheme(
+    forwarded: &[&[u8]],
+    x_forwarded_proto: &[&[u8]],
+) -> (bool, SchemeSource) {
+    // `None`: absent; `Some(None)`: unusable; `Some(Some(https))`: usable.
+    let read = |lines: &[&[u8]], parse: fn(&[&[u8]]) -> Option<bool>| {
+        if lines.is_empty() {
+            return None;
+        }
+        let joined = lines.iter().map(|l| l.len()).sum::<usize>() + lines.len() - 1;
+        Some(if joined > MAX_FORWARDED_BYTES {
+            None
+        } else {
+            parse(lines)
+        })
+    };
+    match (
+        read(forwarded, reference_forwarded),
+        read(x_forwarded_proto, reference_x_forwarded_proto),
+    ) {
+        (Some(None), _) | (_, Some(None)) => (false, SchemeSource::Ambiguous),
+        (Some(Some(f)), Some(Some(x))) if f != x => (false, SchemeSource::Ambiguous),
+        (Some(Some(f)), _) => (f, SchemeSource::Forwarded),
+        (None, Some(Some(x))) => (x, SchemeSource::XForwardedProto),
+        (None, None) => (false, SchemeSource::NoHeader),
+    }
+}
+
+/// `http` or `https`, ignoring ASCII case: whether it is `https`.
+fn reference_proto(value: &[u8]) -> Option<bool> {
+    let lower = value.to_ascii_lowercase();
+    match &lower[..] {
+        b"https" => Some(true),
+        b"http" => Some(false),
+        _ => None,
+    }
+}
+
+/// Spaces and tabs, the only whitespace a header value holds.
+fn trim_ows(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+/// `X-Forwarded-Proto`: every non-empty comma-separated value of every line
+/// says the same protocol, and there is at least one.
+fn reference_x_forwarded_proto(lines: &[&[u8]]) -> Option<bool> {
+    let mut values = lines
+        .iter()
+        .flat_map(|line| line.split(|&b| b == b','))
+        .map(trim_ows)
+        .filter(|v| !v.is_empty());
+    let first = reference_proto(values.next()?)?;
+    values
+        .all(|v| reference_proto(v) == Some(first))
+        .then_some(first)
+}
+
+/// Splits at `separator` outside quoted strings (`"`, with `\` escaping the
+/// next byte); `None` when a quoted string is left open.
+fn split_outside_quotes(bytes: &[u8], separator: u8) -> Option<Vec<&[u8]>> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip to the closing quote.
+                i += 1;
+                loop {
+                    match bytes.get(i)? {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b if b == separator => {
+                parts.push(&bytes[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(&bytes[start..]);
+    Some(parts)
+}
+
+/// RFC 9110 `tchar`.
+fn is_token_char(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+}
+
+/// A `Forwarded` pair value: a quoted string (RFC 9110 `qdtext` and
+/// `quoted-pair`), unescaped, or a non-empty run of bytes that are not
+/// spaces, controls or quotes.
+fn reference_pair_value(raw: &[u8]) -> Option<Vec<u8>> {
+    let Some(quoted) = raw.strip_prefix(b"\"") else {
+        let loose = |b: u8| b > b' ' && b != 0x7f && b != b'"';
+        return (!raw.is_empty() && raw.iter().all(|&b| loose(b))).then(|| raw.to_vec());
+    };
+    let visible = |b: u8| b == b'\t' || b == b' ' || (0x21..=0x7e).contains(&b) || b >= 0x80;
+    let mut out = Vec::new();
+    let mut bytes = quoted.iter().copied();
+    loop {
+        match bytes.next()? {
+            b'"' => return bytes.next().is_none().then_some(out),
+            b'\\' => out.push(bytes.next().filter(|&b| visible(b))?),
+            b if visible(b) => out.push(b),
+            _ => return None,
+        }
+    }
+}
+
+/// `Forwarded`: the only `proto` of the last non-empty element of the last
+/// line, every pair of that element well-formed.
+fn reference_forwarded(lines: &[&[u8]]) -> Option<bool> {
+    let line = lines.last()?;
+    let element = split_outside_quotes(line, b',')?
+        .into_iter()
+        .map(trim_ows)
+        .rfind(|e| !e.is_empty())?;
+    let mut protos = Vec::new();
+    for pair in split_outside_quotes(element, b';')? {
+        let pair = trim_ows(pair);
+        if pair.is_empty() {
+            continue;
+        }
+        let eq = pair.iter().position(|&b| b == b'=')?;
+        let (key, raw) = (&pair[..eq], &pair[eq + 1..]);
+        if key.is_empty() || !key.iter().all(|&b| is_token_char(b)) {
+            return None;
+        }
+        let value = reference_pair_value(raw)?;
+        if key.eq_ignore_ascii_case(b"proto") {
+            protos.push(value);
+        }
+    }
+    match &protos[..] {
+        [proto] => reference_proto(proto),
+        _ => None,
+    }
 }
 
 /// Whether `c` may appear in a base64 key (either alphabet, or padding).
@@ -210,6 +616,51 @@ mod tests {
         }
     }
 
+    /// The committed `cookie_header` seeds reach the checks they were made
+    /// for.
+    #[test]
+    fn cookie_header_seeds_reach_their_checks() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/cookie_header");
+        for &(name, opens, kind, set_cookies) in seeds::COOKIE_SEEDS {
+            let bytes = std::fs::read(dir.join(format!("seed-{name}"))).expect(name);
+            let input = cookie_input(&bytes).expect(name);
+            let manager = session_manager(input.max_chunks);
+            let connection = sealed_session::Connection::new(None, true);
+            let mut session = manager.load(&input.headers, connection);
+            assert_eq!(session.get().is_some(), opens, "{name}");
+            let rejection = session
+                .rejection()
+                .map(|r| r.kind().expect("a codec error"));
+            assert_eq!(rejection, kind, "{name}");
+            let outcome = manager.finish(session).expect(name);
+            assert_eq!(outcome.set_cookie.len(), set_cookies, "{name}");
+        }
+    }
+
+    /// The committed `proxy_headers` seeds get the decisions they were
+    /// made for, and the reference agrees.
+    #[test]
+    fn proxy_headers_seeds_reach_their_checks() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/proxy_headers");
+        let trust = sealed_session::ProxyTrust::cidrs(["10.0.0.0/8", "fd00::/8"]).expect("ranges");
+        for &(name, peer, lines, expected) in seeds::PROXY_SEEDS {
+            let bytes = std::fs::read(dir.join(format!("seed-{name}"))).expect(name);
+            assert_eq!(bytes, seeds::proxy_input(peer, lines), "{name}");
+            let input = proxy_input(&bytes).expect(name);
+            let decision = trust.request_scheme(&input.headers, input.peer, false);
+            assert_eq!((decision.is_https(), decision.source()), expected, "{name}");
+            if input.peer.is_some_and(|p| trust.trusts_peer(p)) {
+                let forwarded: Vec<&[u8]> = input.forwarded.iter().map(Vec::as_slice).collect();
+                let x: Vec<&[u8]> = input.x_forwarded_proto.iter().map(Vec::as_slice).collect();
+                assert_eq!(
+                    reference_forwarded_scheme(&forwarded, &x),
+                    expected,
+                    "{name}"
+                );
+            }
+        }
+    }
+
     /// Writes the seed corpus. Sealed values carry random nonces and
     /// session ids, so each run produces new (equally valid) files.
     #[test]
@@ -224,7 +675,7 @@ mod seeds {
     use std::fs;
     use std::path::PathBuf;
 
-    use sealed_session::{Lifetimes, SessionMeta};
+    use sealed_session::{ErrorKind, Lifetimes, SessionMeta};
     use serde::Serialize;
 
     use super::*;
@@ -378,5 +829,357 @@ mod seeds {
         write("roundtrip", "random-128", bytes(128));
         write("roundtrip", "random-256", bytes(256));
         write("roundtrip", "random-512", bytes(512));
+
+        cookie_header(&user);
+        proxy_headers();
+    }
+
+    /// The `Set-Cookie` pairs (`name=value`) of a new session holding `user`
+    /// and `blob_len` more bytes, under `max_chunks` and key `primary`.
+    fn session_cookies(
+        primary: KeyId,
+        max_chunks: u8,
+        user: &MapData,
+        blob_len: usize,
+    ) -> Vec<String> {
+        let manager = session_manager_at(max_chunks, primary, NOW_SECS - 60);
+        let mut session = manager.load(
+            &HeaderMap::new(),
+            sealed_session::Connection::new(None, true),
+        );
+        for (key, value) in user {
+            session.insert(key, value).expect("insert");
+        }
+        session
+            .insert("blob", &vec![0x5a_u8; blob_len])
+            .expect("insert");
+        let outcome = manager.finish(session).expect("finish");
+        outcome
+            .set_cookie
+            .iter()
+            .map(|header| {
+                let text = header.to_str().expect("ASCII");
+                text.split(';').next().expect("pair").to_owned()
+            })
+            .collect()
+    }
+
+    /// `cookie_header`: a chunk-limit byte, then `Cookie` fields separated
+    /// by `\n`.
+    fn cookie_header(user: &MapData) {
+        let cookie = |max_chunks: u8, fields: &[&str]| {
+            let mut bytes = vec![max_chunks];
+            bytes.extend_from_slice(fields.join("\n").as_bytes());
+            bytes
+        };
+        let write = |name: &str, bytes: Vec<u8>| write("cookie_header", name, bytes);
+        let issued = NOW_SECS - 60;
+        let n = COOKIE_NAME;
+        let [xaes, xchacha, aes] =
+            FIXED_KEYS.map(|(id, ..)| format!("{n}={}", seal(&keyring(id), n, issued, user)));
+
+        // Valid single cookies of each suite (key 1 is primary; 2 and 3
+        // make the session re-seal), among other cookies and fields.
+        write("single-xaes", cookie(0, &[&xaes]));
+        write("single-xchacha", cookie(0, &[&xchacha]));
+        write(
+            "single-aes-among-others",
+            cookie(0, &[&format!("theme=dark; {aes}; lang=en")]),
+        );
+        write(
+            "fields",
+            cookie(0, &["a=1", &format!("{n}=junk"), &format!("b=2; {xaes}")]),
+        );
+        write(
+            "spaces",
+            cookie(0, &[&format!("  {}= {} ;", n, &xaes[n.len() + 1..])]),
+        );
+        write(
+            "duplicate-valid-second",
+            cookie(0, &[&format!("{xchacha}; {xaes}")]),
+        );
+        write(
+            "duplicates-past-cap",
+            cookie(0, &[&format!("{n}=a; {n}=b; {n}=c; {n}=d; {xaes}")]),
+        );
+
+        // Refused: quoted, percent-encoded, expired, empty, not UTF-8.
+        let value = &xaes[n.len() + 1..];
+        write("quoted", cookie(0, &[&format!("{n}=\"{value}\"")]));
+        write(
+            "percent",
+            cookie(
+                0,
+                &[&format!("{n}=%{:02X}{}", value.as_bytes()[0], &value[1..])],
+            ),
+        );
+        let expired = seal(&keyring(2), n, NOW_SECS - 3600, user);
+        write("expired", cookie(0, &[&format!("{n}={expired}")]));
+        write("empty-value", cookie(0, &[&format!("{n}=; other=1")]));
+        let mut bytes = vec![0];
+        bytes.extend_from_slice(b"x=\xff\xfe; y=\x80\n");
+        bytes.extend_from_slice(xaes.as_bytes());
+        write("not-utf8", bytes);
+
+        // Chunked sets: valid ones of each suite, in and out of order, and
+        // sets that must not reassemble.
+        let two = session_cookies(1, 4, user, 5000);
+        assert_eq!(two.len(), 2, "{two:?}");
+        write("chunked-xaes", cookie(4, &[&two.join("; ")]));
+        write("chunks-off", cookie(0, &[&two.join("; ")]));
+        let three = session_cookies(2, 16, user, 7000);
+        assert_eq!(three.len(), 3, "{three:?}");
+        write(
+            "chunked-xchacha",
+            cookie(16, &[&three[2], &format!("{}; {}", three[0], three[1])]),
+        );
+        let aes_two = session_cookies(3, 4, user, 5000);
+        assert_eq!(aes_two.len(), 2, "{aes_two:?}");
+        write(
+            "chunked-aes-with-single",
+            cookie(4, &[&format!("{n}=junk; {}", aes_two[1]), &aes_two[0]]),
+        );
+        let chunk_value = |pair: &str| pair.split_once('=').expect("pair").1.to_owned();
+        let (c0, c1) = (chunk_value(&two[0]), chunk_value(&two[1]));
+        write(
+            "chunks-gap",
+            cookie(4, &[&format!("{n}.0={c0}; {n}.2={c1}")]),
+        );
+        write(
+            "chunks-duplicate",
+            cookie(
+                4,
+                &[&format!("{n}.0={c0}; {n}.1={c1}"), &format!("{n}.1={c1}")],
+            ),
+        );
+        write(
+            "chunks-noncanonical",
+            cookie(
+                4,
+                &[&format!(
+                    "{n}.00=a; {n}.+1=b; {n}.4=c; {n}.0={c0}; {n}.01={c1}"
+                )],
+            ),
+        );
+        write(
+            "chunks-stale-with-single",
+            cookie(4, &[&format!("{n}.0=x; {n}.1=y; {n}.3=z; {xchacha}")]),
+        );
+        write("chunk-alone", cookie(4, &[&format!("{n}.1=zz")]));
+
+        // 64 KiB of `Cookie` fields are read, not more: a 64-byte field
+        // repeated reaches the limit exactly, and the session cookie after
+        // it is ignored; one byte less and it is read.
+        let padding = |len: usize| format!("\u{7f}p={}; ", "x".repeat(len - 4));
+        assert_eq!(padding(64).len() - 1, 64);
+        write("scan-limit-reached", cookie(0, &[&padding(64), &xaes]));
+        write("scan-limit-not-reached", cookie(0, &[&padding(63), &xaes]));
+    }
+
+    /// `proxy_headers`: a peer-kind byte, 16 address bytes, then lines.
+    pub(super) fn proxy_input(peer: &str, lines: &[&[u8]]) -> Vec<u8> {
+        let mut bytes = vec![0u8; 17];
+        match (!peer.is_empty()).then(|| peer.parse::<IpAddr>().expect("address")) {
+            None => {}
+            Some(IpAddr::V4(v4)) => {
+                bytes[0] = 1;
+                bytes[1..5].copy_from_slice(&v4.octets());
+            }
+            Some(IpAddr::V6(v6)) => {
+                bytes[0] = 2;
+                bytes[1..].copy_from_slice(&v6.octets());
+            }
+        }
+        bytes.extend_from_slice(&lines.join(&b'\n'));
+        bytes
+    }
+
+    /// Name, peer (empty: none), lines, and the `(is_https, source)` the
+    /// `10.0.0.0/8, fd00::/8` configuration gives over plain HTTP.
+    pub(super) type ProxySeed = (
+        &'static str,
+        &'static str,
+        &'static [&'static [u8]],
+        (bool, SchemeSource),
+    );
+
+    /// The `proxy_headers` seeds.
+    pub(super) const PROXY_SEEDS: &[ProxySeed] = &[
+        (
+            "forwarded-last-element",
+            "10.0.0.2",
+            &[b"Ffor=1.2.3.4;proto=https, proto=http"],
+            (false, SchemeSource::Forwarded),
+        ),
+        (
+            "forwarded-https",
+            "10.0.0.2",
+            &[b"Ffor=192.0.2.7;proto=https"],
+            (true, SchemeSource::Forwarded),
+        ),
+        (
+            "xfp-https",
+            "10.1.2.3",
+            &[b"Xhttps"],
+            (true, SchemeSource::XForwardedProto),
+        ),
+        (
+            "untrusted-peer",
+            "203.0.113.5",
+            &[b"Xhttps", b"Fproto=https"],
+            (false, SchemeSource::NoTrustedProxy),
+        ),
+        (
+            "no-peer",
+            "",
+            &[b"Xhttps"],
+            (false, SchemeSource::NoTrustedProxy),
+        ),
+        (
+            "v6-quoted",
+            "fd00::1",
+            &[br#"Ffor="[2001:db8::1]:80";proto="https""#],
+            (true, SchemeSource::Forwarded),
+        ),
+        (
+            "v4-mapped-appended",
+            "::ffff:10.0.0.2",
+            &[b"Xhttps, http"],
+            (false, SchemeSource::Ambiguous),
+        ),
+        (
+            "agreeing",
+            "10.0.0.2",
+            &[b"Xhttps", b"XHTTPS", b"Fproto=https"],
+            (true, SchemeSource::Forwarded),
+        ),
+        (
+            "disagreeing",
+            "10.0.0.2",
+            &[b"Xhttp", b"Fproto=https"],
+            (false, SchemeSource::Ambiguous),
+        ),
+        (
+            "escaped",
+            "10.0.0.2",
+            &[br#"Fproto="h\ttps""#],
+            (true, SchemeSource::Forwarded),
+        ),
+        (
+            "quote-hides-separators",
+            "10.0.0.2",
+            &[br#"Ffor="a,b;proto=http";proto=https"#],
+            (true, SchemeSource::Forwarded),
+        ),
+        (
+            "open-quote",
+            "10.0.0.2",
+            &[br#"Fproto=https;for="a,proto=https"#],
+            (false, SchemeSource::Ambiguous),
+        ),
+        (
+            "two-protos",
+            "10.0.0.2",
+            &[b"Fproto=https;proto=https"],
+            (false, SchemeSource::Ambiguous),
+        ),
+        (
+            "bare-ipv6-for",
+            "10.0.0.2",
+            &[b"Ffor=2001:db8::1;proto=https"],
+            (true, SchemeSource::Forwarded),
+        ),
+        (
+            "mixed-case",
+            "10.0.0.2",
+            &[b"FFor=\"_hidden\";PROTO=HTTPS;by=unknown"],
+            (true, SchemeSource::Forwarded),
+        ),
+        // 128 bytes repeated 64 times: exactly the 8 KiB limit.
+        (
+            "at-length-limit",
+            "10.0.0.2",
+            &[b"ffor=192.0.2.7;by=10.0.0.1;host=example.com;proto=https, \
+                for=198.51.100.17;by=10.0.0.2;proto=https, for=203.0.113.9;proto=https, "],
+            (true, SchemeSource::Forwarded),
+        ),
+        // One byte more per repetition.
+        (
+            "too-long",
+            "10.0.0.2",
+            &[b"ffor=192.0.2.7;by=10.0.0.1;host=example.com;proto=https, \
+                for=198.51.100.17;by=10.0.0.2;proto=https, for=203.0.113.9;proto=https,  "],
+            (false, SchemeSource::Ambiguous),
+        ),
+        (
+            "empty-last-line",
+            "10.0.0.2",
+            &[b"Fproto=https", b"F"],
+            (false, SchemeSource::Ambiguous),
+        ),
+        (
+            "xfp-no-value",
+            "10.0.0.2",
+            &[b"X , "],
+            (false, SchemeSource::Ambiguous),
+        ),
+        (
+            "not-utf8",
+            "10.0.0.2",
+            &[b"Fproto=\xffhttps", b"X\xfe"],
+            (false, SchemeSource::Ambiguous),
+        ),
+        (
+            "http-from-proxy",
+            "fd12::7",
+            &[b"Fproto=http", b"Xhttp"],
+            (false, SchemeSource::Forwarded),
+        ),
+        (
+            "outside-v6-range",
+            "fe80::1",
+            &[b"Fproto=https"],
+            (false, SchemeSource::NoTrustedProxy),
+        ),
+        (
+            "unrelated-headers",
+            "10.0.0.2",
+            &[b"Sproto=https", b"on"],
+            (false, SchemeSource::NoHeader),
+        ),
+    ];
+
+    /// Name, whether the session opens, why it is refused, and how many
+    /// `Set-Cookie` values finishing it untouched gives.
+    pub(super) const COOKIE_SEEDS: &[(&str, bool, Option<ErrorKind>, usize)] = &[
+        ("single-xaes", true, None, 0),
+        ("single-xchacha", true, None, 1),
+        ("single-aes-among-others", true, None, 1),
+        ("fields", true, None, 0),
+        ("spaces", true, None, 0),
+        ("duplicate-valid-second", true, None, 1),
+        ("duplicates-past-cap", false, Some(ErrorKind::Malformed), 1),
+        ("quoted", false, Some(ErrorKind::Malformed), 1),
+        ("percent", false, Some(ErrorKind::Malformed), 1),
+        ("expired", false, Some(ErrorKind::ExpiredIdle), 1),
+        ("empty-value", false, Some(ErrorKind::Malformed), 1),
+        ("not-utf8", true, None, 0),
+        ("chunked-xaes", true, None, 0),
+        ("chunks-off", false, None, 0),
+        ("chunked-xchacha", true, None, 3),
+        ("chunked-aes-with-single", true, None, 3),
+        ("chunks-gap", false, None, 0),
+        ("chunks-duplicate", false, None, 0),
+        ("chunks-noncanonical", false, None, 0),
+        ("chunks-stale-with-single", true, None, 4),
+        ("chunk-alone", false, None, 0),
+        ("scan-limit-reached", false, None, 0),
+        ("scan-limit-not-reached", true, None, 0),
+    ];
+
+    fn proxy_headers() {
+        for (name, peer, lines, _) in PROXY_SEEDS {
+            write("proxy_headers", name, proxy_input(peer, lines));
+        }
     }
 }
