@@ -698,6 +698,10 @@ mod tests {
             ),
             (CookieConfig::new("s").path("/a;b"), "other than `;`"),
             (
+                CookieConfig::new("__Secure-s").domain(format!("{}.example.com", "a".repeat(1013))),
+                "1024",
+            ),
+            (
                 CookieConfig::new("__Secure-s").domain("exa mple.com"),
                 "host name",
             ),

@@ -110,6 +110,10 @@ pub(crate) fn chunk_name(name: &str, index: u8) -> String {
     format!("{name}.{index}")
 }
 
+fn trim_ows(text: &str) -> &str {
+    text.trim_matches([' ', '\t'])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,8 +175,4 @@ mod tests {
         // Chunking off: chunk names are foreign cookies.
         assert!(!read(&headers(&[b"s.0=AA; s.1=BB"]), "s", 0).any());
     }
-}
-
-fn trim_ows(text: &str) -> &str {
-    text.trim_matches([' ', '\t'])
 }

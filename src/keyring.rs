@@ -486,6 +486,29 @@ impl Keyring {
         }
     }
 
+    /// Carries the counters of `previous` over to keys of the same id and
+    /// suite, so a keyring parsed again (a reloaded key file) keeps counting
+    /// its AES-GCM seal budget instead of starting from zero. Ids are never
+    /// reused for another key, so the same id means the same key; if one
+    /// were, the budget would only be over-counted.
+    pub(crate) fn inherit_counters(&self, previous: &Keyring) {
+        for id in self.key_ids() {
+            let (Some(new), Some(old)) = (self.entry(id), previous.entry(id)) else {
+                continue;
+            };
+            if new.suite != old.suite || std::ptr::eq(new, old) {
+                continue;
+            }
+            for (to, from) in [
+                (&new.seals, &old.seals),
+                (&new.opens, &old.opens),
+                (&new.auth_failures, &old.auth_failures),
+            ] {
+                to.fetch_max(from.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+        }
+    }
+
     pub(crate) fn entry(&self, id: KeyId) -> Option<&KeyEntry> {
         match self.position(id)? {
             Slot::Primary => Some(&self.inner.primary),
@@ -645,5 +668,23 @@ mod tests {
         assert!(ring.primary_entry().reserve_seal());
         assert!(!ring.primary_entry().reserve_seal());
         assert_eq!(ring.seal_count(1), Some(3));
+    }
+
+    #[test]
+    fn a_reloaded_keyring_keeps_counting_the_seal_budget() {
+        let text = format!("1:aes-256-gcm:{K1},2:{K2}");
+        let handle = crate::KeyringHandle::new(text.parse().unwrap());
+        let spent = handle.current();
+        for _ in 0..5 {
+            assert!(spent.primary_entry().reserve_seal());
+        }
+        spent.entry(2).unwrap().count_auth_failure();
+        // The key file is read again: same ids, fresh counters.
+        handle.replace(text.parse().unwrap());
+        assert_eq!(handle.current().seal_count(1), Some(5));
+        assert_eq!(handle.current().auth_failure_count(2), Some(1));
+        // Another suite under a reused id does not inherit.
+        handle.replace(format!("1:{K1}").parse().unwrap());
+        assert_eq!(handle.current().seal_count(1), Some(0));
     }
 }

@@ -489,7 +489,9 @@ impl KeyringHandle {
         }
     }
 
-    /// Replaces the keyring.
+    /// Replaces the keyring. Keys with the same id and suite keep their
+    /// counters (AES-GCM seal budget, opens, authentication failures), so
+    /// re-reading a key file does not reset the budget.
     ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring, KeyringHandle};
@@ -498,6 +500,7 @@ impl KeyringHandle {
     /// assert_eq!(handle.current().primary_id(), 5);
     /// ```
     pub fn replace(&self, keyring: Keyring) {
+        keyring.inherit_counters(&self.current());
         match self.0.write() {
             Ok(mut ring) => *ring = keyring,
             Err(poisoned) => *poisoned.into_inner() = keyring,

@@ -30,17 +30,27 @@ const TOO_BIG: usize = 8 * 1024;
 
 /// A wall clock that tests can move forward.
 #[derive(Clone, Default)]
-struct TestClock(Arc<AtomicU64>);
+struct TestClock(Arc<std::sync::atomic::AtomicI64>);
 
 impl TestClock {
     fn advance(&self, by: Duration) {
-        self.0.fetch_add(by.as_secs(), Ordering::SeqCst);
+        self.0.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
+    }
+
+    fn set(&self, offset_secs: i64) {
+        self.0.store(offset_secs, Ordering::SeqCst);
     }
 }
 
 impl Clock for TestClock {
     fn now(&self) -> SystemTime {
-        SystemTime::now() + Duration::from_secs(self.0.load(Ordering::SeqCst))
+        let offset = self.0.load(Ordering::SeqCst);
+        let now = SystemTime::now();
+        if offset >= 0 {
+            now + Duration::from_secs(offset as u64)
+        } else {
+            now - Duration::from_secs(offset.unsigned_abs())
+        }
     }
 }
 
@@ -301,6 +311,26 @@ mod scenarios {
         assert!(!cookie[0].contains("Domain"));
         assert_eq!(login.headers()[CACHE_CONTROL], "no-store");
 
+        // The sealed value travels in Set-Cookie only: no other header and
+        // no body carries it. And HTTP/2-style split Cookie fields work.
+        let value = cookie[0]["__Host-session=".len()..]
+            .split(';')
+            .next()
+            .expect("value")
+            .to_owned();
+        let split_fields = bare_client()
+            .get(server.url("/dashboard"))
+            .header(COOKIE, "theme=dark")
+            .header(COOKIE, format!("__Host-session={value}"))
+            .send()
+            .await
+            .expect("dash");
+        for (name, header) in split_fields.headers() {
+            let header = header.to_str().expect("ASCII");
+            assert!(!header.contains(&value[..24]), "{name} echoes the cookie");
+        }
+        assert_eq!(text(split_fields).await, "dashboard:alice");
+
         let dashboard = client
             .get(server.url("/dashboard"))
             .send()
@@ -340,7 +370,8 @@ mod scenarios {
     pub(super) async fn bad_cookies_are_empty_sessions_and_indistinguishable(kind: Kind) {
         let clock = TestClock::default();
         let keys = KeyringHandle::new(keyring(1, 1));
-        let server = start(kind, manager(keys).with_clock(clock.clone())).await;
+        let served = manager(keys.clone()).with_clock(clock.clone());
+        let server = start(kind, served.clone()).await;
         let client = bare_client();
 
         let login = client
@@ -380,7 +411,22 @@ mod scenarios {
             raw[0] = 9;
             format!("__Host-session={}", common::encode(&raw))
         };
+        // Authentic values the app cannot use: another payload type, and
+        // another data version with no migration.
+        let bad_payload = sealed_by(
+            &keys,
+            SessionConfig::new(CookieConfig::default()),
+            "text".to_owned(),
+        );
+        let other_version = sealed_by(
+            &keys,
+            SessionConfig::new(CookieConfig::default()).data_version(7),
+            Account::default(),
+        );
+
         let cases = [
+            ("bad payload", bad_payload),
+            ("other data version", other_version),
             ("malformed", "__Host-session=not-a-sealed-value".to_owned()),
             (
                 "bad base64",
@@ -402,17 +448,28 @@ mod scenarios {
                 .send()
                 .await
                 .expect("request");
-            outward.push((class, masked(response).await));
+            outward.push((*class, masked(response).await));
         }
-        // Expired: the same good cookie, an hour later.
-        clock.advance(Duration::from_secs(3600));
-        let expired = client
+        // The same good cookie seen an hour before it was issued, an hour
+        // after its idle deadline, and after a global revocation.
+        for (class, offset) in [("issued in the future", -3600), ("expired", 3600)] {
+            clock.set(offset);
+            let response = client
+                .get(server.url("/"))
+                .header(COOKIE, &good)
+                .send()
+                .await;
+            outward.push((class, masked(response.expect("request")).await));
+        }
+        clock.set(0);
+        served.revoke_issued_before(SystemTime::now() + Duration::from_secs(1));
+        let revoked = client
             .get(server.url("/"))
             .header(COOKIE, &good)
             .send()
-            .await
-            .expect("request");
-        outward.push((&"expired", masked(expired).await));
+            .await;
+        outward.push(("revoked", masked(revoked.expect("request")).await));
+        assert_eq!(outward.len(), 13);
 
         let (first_class, first) = &outward[0];
         assert_eq!(first.0, StatusCode::OK);
@@ -428,6 +485,23 @@ mod scenarios {
         for (class, response) in &outward[1..] {
             assert_eq!(response, first, "{class} differs from {first_class}");
         }
+    }
+
+    /// A cookie sealed by a manager of another type or configuration.
+    fn sealed_by<T: Serialize + serde::de::DeserializeOwned>(
+        keys: &KeyringHandle,
+        config: SessionConfig,
+        data: T,
+    ) -> String {
+        let other = SessionManager::<T>::new(config, keys.clone()).expect("config");
+        let mut session = other.load(
+            &http::HeaderMap::new(),
+            sealed_session::Connection::new(None, true),
+        );
+        session.set(data);
+        let set = other.finish(session).expect("seal").set_cookie;
+        let text = set[0].to_str().expect("ASCII");
+        text.split(';').next().expect("pair").to_owned()
     }
 
     /// Status, headers (without `date`) and body.

@@ -450,6 +450,10 @@ fn insecure_context_policies_are_never_silent() {
     session.set(user("alice"));
     let outcome = follow.manager.finish(session).expect("follow");
     assert!(
+        outcome.diagnostic.is_some(),
+        "dropping Secure is reported too"
+    );
+    assert!(
         !outcome.set_cookie[0]
             .to_str()
             .expect("ascii")
@@ -956,6 +960,29 @@ fn a_broken_clock_is_an_error_not_a_silently_dropped_session() {
         Err(SessionError::Seal(err)) => assert_eq!(err.kind(), ErrorKind::Clock),
         other => panic!("expected a clock error, got {other:?}"),
     }
+}
+
+/// Opening under a clock before 1970 refuses the cookie (typed) rather than
+/// panicking or accepting it.
+#[test]
+fn opening_under_a_broken_clock_gives_an_empty_session() {
+    struct BeforeEpoch;
+    impl Clock for BeforeEpoch {
+        fn now(&self) -> SystemTime {
+            UNIX_EPOCH - Duration::from_secs(1)
+        }
+    }
+    let good = app();
+    let mut jar = Jar::default();
+    good.login(&mut jar, "alice");
+    let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1))));
+    let broken =
+        SessionManager::<User>::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)
+            .expect("config")
+            .with_clock(BeforeEpoch);
+    let mut session = broken.load(&jar.headers(), HTTPS);
+    assert!(session.get().is_none());
+    assert!(session.rejection().is_some(), "{:?}", session.rejection());
 }
 
 #[test]

@@ -72,8 +72,7 @@ fn events_name_the_reason_and_never_the_value_or_key() {
         // The new session is logged with a short id prefix and its key id.
         let created = logged
             .lines()
-            .filter(|line| line.contains("session created"))
-            .last()
+            .rfind(|line| line.contains("session created"))
             .unwrap_or_else(|| panic!("a creation event: {logged}"));
         assert!(
             created.contains("SessionId(") && created.contains("key_id=1"),
@@ -87,12 +86,38 @@ fn events_name_the_reason_and_never_the_value_or_key() {
             },
             Connection::new(None, true),
         );
+        assert!(!logged.contains("session re-sealed"));
+        let mut headers = HeaderMap::new();
+        let own = manager.load(&HeaderMap::new(), Connection::new(None, true));
+        let mut own = own;
+        own.set("mine".into());
+        let own_cookie = manager.finish(own).expect("seal").set_cookie;
+        let own_pair = own_cookie[0]
+            .to_str()
+            .expect("ascii")
+            .split(';')
+            .next()
+            .expect("pair")
+            .to_owned();
+        headers.insert(COOKIE, HeaderValue::from_str(&own_pair).expect("header"));
+        let mut changed = manager.load(&headers, Connection::new(None, true));
+        changed.set("changed".into());
+        manager.finish(changed).expect("re-seal");
+        let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
+        let resealed = logged
+            .lines()
+            .find(|line| line.contains("session re-sealed"))
+            .unwrap_or_else(|| panic!("a re-seal event: {logged}"));
+        assert!(
+            resealed.contains("changed=true") && resealed.contains("SessionId("),
+            "{resealed}"
+        );
         reopened.destroy();
         manager.finish(reopened).expect("destroy");
         let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
         assert!(logged.contains("session destroyed"), "{logged}");
         assert!(
-            logged.contains("UnknownKey") && logged.contains("9"),
+            logged.contains("reason=UnknownKey") && logged.contains("key_id=Some(9)"),
             "{logged}"
         );
         assert!(
