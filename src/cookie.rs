@@ -93,7 +93,7 @@ pub enum CookieConfigError {
     HostPrefix(&'static str),
     /// A `__Secure-` name without `Secure`.
     SecurePrefix,
-    /// An `__Http-` or `__Host-Http-` name without `HttpOnly`.
+    /// An `__Http-` or `__Host-Http-` name without `Secure` and `HttpOnly`.
     HttpPrefix,
     /// `SameSite=None` without `Secure`.
     SameSiteNoneWithoutSecure,
@@ -122,7 +122,7 @@ impl fmt::Display for CookieConfigError {
                 f.write_str("a `__Secure-` cookie must be Secure; browsers reject it otherwise")
             }
             Self::HttpPrefix => f.write_str(
-                "an `__Http-` or `__Host-Http-` cookie must be HttpOnly; keep http_only on",
+                "an `__Http-` or `__Host-Http-` cookie must be Secure and HttpOnly; keep both on",
             ),
             Self::SameSiteNoneWithoutSecure => f.write_str(
                 "SameSite=None requires Secure; browsers reject it otherwise. Keep Secure on, \
@@ -426,7 +426,9 @@ impl CookieConfig {
         if lower.starts_with("__secure-") && !self.secure {
             return Err(CookieConfigError::SecurePrefix);
         }
-        if (lower.starts_with("__http-") || lower.starts_with("__host-http-")) && !self.http_only {
+        if (lower.starts_with("__http-") || lower.starts_with("__host-http-"))
+            && !(self.http_only && self.secure)
+        {
             return Err(CookieConfigError::HttpPrefix);
         }
         if self.domain.is_some() && !lower.starts_with("__secure-") {
@@ -720,6 +722,18 @@ mod tests {
             (
                 CookieConfig::new("__Host-s").insecure_dev_only(),
                 "must be Secure",
+            ),
+            (
+                CookieConfig::new("__Http-s").http_only(false),
+                "Secure and HttpOnly",
+            ),
+            (
+                CookieConfig::new("__Host-Http-s").http_only(false),
+                "Secure and HttpOnly",
+            ),
+            (
+                CookieConfig::new("__Http-s").insecure_dev_only(),
+                "Secure and HttpOnly",
             ),
         ];
         for (config, expected) in cases {

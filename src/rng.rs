@@ -103,4 +103,25 @@ mod tests {
             assert!(seen.insert(buf));
         }
     }
+
+    #[test]
+    fn the_thread_generator_reseeds_after_its_output_budget() {
+        let used = || THREAD_RNG.with(|cell| cell.borrow().as_ref().map(|s| s.used));
+        let mut buf = [0u8; 24];
+        ThreadCsprng.fill(&mut buf).unwrap();
+        let start = used().unwrap();
+        let mut last = start;
+        let mut reseeds = 0;
+        for _ in 0..(3 * RESEED_AFTER_BYTES / buf.len()) {
+            ThreadCsprng.fill(&mut buf).unwrap();
+            let now = used().unwrap();
+            if now < last {
+                assert_eq!(now, buf.len(), "a fresh generator counts from zero");
+                reseeds += 1;
+            }
+            assert!(now <= RESEED_AFTER_BYTES + buf.len());
+            last = now;
+        }
+        assert!(reseeds >= 2, "{reseeds} reseeds over three budgets");
+    }
 }

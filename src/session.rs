@@ -610,6 +610,15 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// ```
     pub fn new(config: SessionConfig, keys: KeyringHandle) -> Result<Self, ConfigError> {
         let codec = config.validate()?;
+        #[cfg(feature = "tracing")]
+        if !config.cookie.is_secure() || config.insecure == InsecurePolicy::FollowScheme {
+            tracing::warn!(
+                target: "sealed_session",
+                cookie = config.cookie.name(),
+                "the session cookie may go out without Secure (insecure_dev_only or \
+                 InsecurePolicy::FollowScheme): for development only"
+            );
+        }
         Ok(Self {
             shared: Arc::new(Shared {
                 config,

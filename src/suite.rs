@@ -212,6 +212,7 @@ mod tests {
         fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
         assert_zeroize_on_drop::<Aes256Gcm>();
         assert_zeroize_on_drop::<Xaes256Gcm>();
+        assert_zeroize_on_drop::<XChaCha20Poly1305>();
     }
 
     #[test]

@@ -130,3 +130,30 @@ fn events_name_the_reason_and_never_the_value_or_key() {
         assert!(!logged.contains(&key_b64[..16]), "no key material in logs");
     });
 }
+
+#[test]
+fn dropping_secure_is_announced_at_startup() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, common::key(1))));
+        SessionManager::<String>::new(
+            SessionConfig::new(CookieConfig::new("__Host-s")),
+            keys.clone(),
+        )
+        .expect("config");
+        let quiet = capture.0.lock().expect("lock").is_empty();
+        assert!(quiet, "a Secure cookie is not announced");
+        SessionManager::<String>::new(
+            SessionConfig::new(CookieConfig::new("dev").insecure_dev_only()),
+            keys,
+        )
+        .expect("config");
+    });
+    let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
+    assert!(logged.contains("for development only"), "{logged}");
+}
