@@ -292,7 +292,9 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     }
 
     /// Saves what the handler left unsaved and returns every `Set-Cookie`
-    /// value the response needs, at most one per cookie name.
+    /// value the response needs, at most one per cookie name. For adapters
+    /// to other frameworks: call it once, after the handler has answered;
+    /// the built-in adapters already do.
     ///
     /// ```
     /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
