@@ -174,13 +174,11 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let connection = Connection::new(
-            request.peer_addr().map(|address| address.ip()),
-            request.app_config().secure(),
-        );
-        let session = self
-            .manager
-            .load(&session_headers(request.headers()), connection);
+        let peer = request.peer_addr().map(|address| address.ip());
+        let connection = Connection::new(peer, request.app_config().secure());
+        let forwarded = self.manager.reads_forwarded_headers(peer);
+        let headers = session_headers(request.headers(), forwarded);
+        let session = self.manager.load(&headers, connection);
         let handle = SessionHandle::new(self.manager.clone(), session);
         request.extensions_mut().insert(handle.clone());
         let response = self.service.call(request);
@@ -216,17 +214,20 @@ where
 }
 
 /// The request headers the session layer reads, as `http` 1 types (actix
-/// has its own header map).
-fn session_headers(from: &ActixHeaderMap) -> http::HeaderMap {
+/// has its own header map): the cookies, and the forwarded headers only
+/// when they can matter (the peer is a trusted proxy).
+fn session_headers(from: &ActixHeaderMap, forwarded: bool) -> http::HeaderMap {
     let mut headers = http::HeaderMap::new();
-    for (actix_name, name) in [
+    let wanted = [
         (actix_header::COOKIE, http::header::COOKIE),
         (actix_header::FORWARDED, http::header::FORWARDED),
         (
             actix_header::HeaderName::from_static("x-forwarded-proto"),
             http::HeaderName::from_static("x-forwarded-proto"),
         ),
-    ] {
+    ];
+    let count = if forwarded { wanted.len() } else { 1 };
+    for (actix_name, name) in wanted.into_iter().take(count) {
         for value in from.get_all(actix_name) {
             // Every actix header value is a valid `http` value too.
             if let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes()) {

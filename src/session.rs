@@ -774,6 +774,13 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
         }
     }
 
+    /// Whether the forwarded headers of a request from `peer` can matter:
+    /// adapters that must copy headers skip them otherwise.
+    #[cfg(feature = "actix-web")]
+    pub(crate) fn reads_forwarded_headers(&self, peer: Option<IpAddr>) -> bool {
+        peer.is_some_and(|peer| self.shared.config.proxy.trusts_peer(peer))
+    }
+
     /// Computes the `Set-Cookie` values the response needs (often none).
     ///
     /// ```
