@@ -88,18 +88,20 @@ pub(crate) fn keyring() -> Result<KeyringHandle, Error> {
 }
 
 /// Re-reads the key file when its modification time changes. A file that
-/// does not parse is reported and ignored: the running keys stay.
+/// does not parse is reported once per change and retried: the running
+/// keys stay until a good file arrives. Replace the file atomically (write
+/// a temporary file, then rename it over the old one).
 fn watch_key_file(path: PathBuf, handle: KeyringHandle) {
     let modified = |path: &PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let mut seen: Option<SystemTime> = modified(&path);
+    let mut loaded: Option<SystemTime> = modified(&path);
+    let mut reported: Option<SystemTime> = None;
     std::thread::spawn(move || {
         loop {
             std::thread::sleep(Duration::from_millis(250));
             let now = modified(&path);
-            if now == seen {
+            if now == loaded {
                 continue;
             }
-            seen = now;
             match Keyring::from_file(&path) {
                 Ok(keyring) => {
                     tracing::info!(
@@ -109,8 +111,13 @@ fn watch_key_file(path: PathBuf, handle: KeyringHandle) {
                         "keys reloaded"
                     );
                     handle.replace(keyring);
+                    loaded = now;
                 }
-                Err(err) => tracing::error!(file = %path.display(), "keys not reloaded: {err}"),
+                Err(err) if reported != now => {
+                    tracing::error!(file = %path.display(), "keys not reloaded: {err}");
+                    reported = now;
+                }
+                Err(_) => {}
             }
         }
     });
