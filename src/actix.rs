@@ -245,7 +245,7 @@ fn session_headers(from: &ActixHeaderMap, forwarded: bool) -> http::HeaderMap {
 /// use actix_web::ResponseError;
 /// use sealed_session::actix::MissingSessionMiddleware;
 ///
-/// assert_eq!(MissingSessionMiddleware.error_response().status(), 500);
+/// assert_eq!(MissingSessionMiddleware::default().error_response().status(), 500);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -18,7 +18,7 @@ use crate::{SessionError, SessionHandle};
 /// use axum::response::IntoResponse;
 /// use sealed_session::tower::MissingSessionLayer;
 ///
-/// let response = MissingSessionLayer.into_response();
+/// let response = MissingSessionLayer::default().into_response();
 /// assert_eq!(response.status(), 500);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
