@@ -937,8 +937,87 @@ acceptance_suite!(axum_adapter, super::Kind::Axum);
 #[cfg(feature = "actix-web")]
 acceptance_suite!(actix_adapter, super::Kind::Actix);
 
-fn oversized(account: &mut Account) {
-    account.blob = vec![0x5a; TOO_BIG];
+/// The test app's routes, written once over the session handle; each
+/// adapter module only wires them into its framework. `(status, body)`.
+mod routes {
+    use sealed_session::{SessionError, SessionHandle};
+
+    use super::{Account, TOO_BIG};
+
+    pub(super) type Session = SessionHandle<Account>;
+    pub(super) type Reply = (u16, String);
+    pub(super) type Handler = fn(&Session, &str) -> Reply;
+
+    /// Method, path (`{user}` is the one parameter) and handler.
+    pub(super) const ALL: [(&str, &str, Handler); 7] = [
+        ("GET", "/", home),
+        ("POST", "/login/{user}", login),
+        ("GET", "/dashboard", dashboard),
+        ("POST", "/logout", logout),
+        ("POST", "/bump", bump),
+        ("POST", "/big/unhandled", big_unhandled),
+        ("POST", "/big/handled", big_handled),
+    ];
+
+    fn home(session: &Session, _: &str) -> Reply {
+        let body = match session.get() {
+            Some(a) => format!("user:{} visits:{}", a.user, a.visits),
+            None => "anonymous".to_owned(),
+        };
+        (200, body)
+    }
+
+    fn login(session: &Session, user: &str) -> Reply {
+        session.regenerate();
+        session.set(Account {
+            user: user.to_owned(),
+            ..Account::default()
+        });
+        (200, "ok".to_owned())
+    }
+
+    fn dashboard(session: &Session, _: &str) -> Reply {
+        match session.get() {
+            Some(a) => (200, format!("dashboard:{}", a.user)),
+            None => (401, "login first".to_owned()),
+        }
+    }
+
+    fn logout(session: &Session, _: &str) -> Reply {
+        session.destroy();
+        (200, "bye".to_owned())
+    }
+
+    fn bump(session: &Session, _: &str) -> Reply {
+        let visits = session.update(|a| {
+            a.visits += 1;
+            a.visits
+        });
+        match visits {
+            Some(visits) => (200, visits.to_string()),
+            None => (401, String::new()),
+        }
+    }
+
+    fn oversized(account: &mut Account) {
+        account.blob = vec![0x5a; TOO_BIG];
+    }
+
+    fn big_unhandled(session: &Session, _: &str) -> Reply {
+        session.update(oversized);
+        (200, "should never be seen".to_owned())
+    }
+
+    fn big_handled(session: &Session, _: &str) -> Reply {
+        session.update(oversized);
+        match session.save() {
+            Err(SessionError::TooLarge(_)) => {
+                session.update(|a| a.blob.clear());
+                (413, "too large: handled".to_owned())
+            }
+            other => (200, format!("unexpected: {other:?}")),
+        }
+    }
 }
 
 #[cfg(feature = "axum")]
@@ -949,78 +1028,34 @@ mod axum_app {
     use axum::extract::Path;
     use axum::http::StatusCode;
     use axum::response::{IntoResponse, Response};
-    use axum::routing::{get, post};
+    use axum::routing::{MethodRouter, get, post};
+    use sealed_session::SessionManager;
     use sealed_session::tower::SessionLayer;
-    use sealed_session::{SessionError, SessionHandle, SessionManager};
 
-    use super::{Account, Server, oversized};
+    use super::routes::{self, Reply, Session};
+    use super::{Account, Server};
 
-    type Session = SessionHandle<Account>;
-
-    async fn home(session: Session) -> String {
-        match session.get() {
-            Some(a) => format!("user:{} visits:{}", a.user, a.visits),
-            None => "anonymous".to_owned(),
-        }
-    }
-
-    async fn login(session: Session, Path(user): Path<String>) -> &'static str {
-        session.regenerate();
-        session.set(Account {
-            user,
-            ..Account::default()
-        });
-        "ok"
-    }
-
-    async fn dashboard(session: Session) -> Response {
-        match session.get() {
-            Some(a) => format!("dashboard:{}", a.user).into_response(),
-            None => (StatusCode::UNAUTHORIZED, "login first").into_response(),
-        }
-    }
-
-    async fn logout(session: Session) -> &'static str {
-        session.destroy();
-        "bye"
-    }
-
-    async fn bump(session: Session) -> Response {
-        match session.update(|a| {
-            a.visits += 1;
-            a.visits
-        }) {
-            Some(visits) => visits.to_string().into_response(),
-            None => StatusCode::UNAUTHORIZED.into_response(),
-        }
-    }
-
-    async fn big_unhandled(session: Session) -> &'static str {
-        session.update(oversized);
-        "should never be seen"
-    }
-
-    async fn big_handled(session: Session) -> Response {
-        session.update(oversized);
-        match session.save() {
-            Err(SessionError::TooLarge(_)) => {
-                session.update(|a| a.blob.clear());
-                (StatusCode::PAYLOAD_TOO_LARGE, "too large: handled").into_response()
-            }
-            other => format!("unexpected: {other:?}").into_response(),
-        }
+    fn respond((status, body): Reply) -> Response {
+        let status = StatusCode::from_u16(status).expect("status");
+        (status, body).into_response()
     }
 
     pub(super) async fn start(manager: SessionManager<Account>) -> Server {
-        let app = Router::new()
-            .route("/", get(home))
-            .route("/login/{user}", post(login))
-            .route("/dashboard", get(dashboard))
-            .route("/logout", post(logout))
-            .route("/bump", post(bump))
-            .route("/big/unhandled", post(big_unhandled))
-            .route("/big/handled", post(big_handled))
-            .layer(SessionLayer::new(manager));
+        let mut app = Router::new();
+        for (method, path, handler) in routes::ALL {
+            let route: MethodRouter = if path.contains("{user}") {
+                post(
+                    move |session: Session, Path(user): Path<String>| async move {
+                        respond(handler(&session, &user))
+                    },
+                )
+            } else {
+                let run = move |session: Session| async move { respond(handler(&session, "")) };
+                if method == "GET" { get(run) } else { post(run) }
+            };
+            app = app.route(path, route);
+        }
+        let app = app.layer(SessionLayer::new(manager));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -1041,82 +1076,34 @@ mod axum_app {
 #[cfg(feature = "actix-web")]
 mod actix_app {
     use actix_web::http::StatusCode;
-    use actix_web::{App, HttpResponse, HttpServer, web};
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    use sealed_session::SessionManager;
     use sealed_session::actix::SessionMiddleware;
-    use sealed_session::{SessionError, SessionHandle, SessionManager};
 
-    use super::{Account, Server, oversized};
-
-    type Session = SessionHandle<Account>;
-
-    async fn home(session: Session) -> String {
-        match session.get() {
-            Some(a) => format!("user:{} visits:{}", a.user, a.visits),
-            None => "anonymous".to_owned(),
-        }
-    }
-
-    async fn login(session: Session, user: web::Path<String>) -> &'static str {
-        session.regenerate();
-        session.set(Account {
-            user: user.into_inner(),
-            ..Account::default()
-        });
-        "ok"
-    }
-
-    async fn dashboard(session: Session) -> HttpResponse {
-        match session.get() {
-            Some(a) => HttpResponse::Ok().body(format!("dashboard:{}", a.user)),
-            None => HttpResponse::Unauthorized().body("login first"),
-        }
-    }
-
-    async fn logout(session: Session) -> &'static str {
-        session.destroy();
-        "bye"
-    }
-
-    async fn bump(session: Session) -> HttpResponse {
-        match session.update(|a| {
-            a.visits += 1;
-            a.visits
-        }) {
-            Some(visits) => HttpResponse::Ok().body(visits.to_string()),
-            None => HttpResponse::Unauthorized().finish(),
-        }
-    }
-
-    async fn big_unhandled(session: Session) -> &'static str {
-        session.update(oversized);
-        "should never be seen"
-    }
-
-    async fn big_handled(session: Session) -> HttpResponse {
-        session.update(oversized);
-        match session.save() {
-            Err(SessionError::TooLarge(_)) => {
-                session.update(|a| a.blob.clear());
-                HttpResponse::build(StatusCode::PAYLOAD_TOO_LARGE).body("too large: handled")
-            }
-            other => HttpResponse::Ok().body(format!("unexpected: {other:?}")),
-        }
-    }
+    use super::routes::{self, Session};
+    use super::{Account, Server};
 
     pub(super) fn start(manager: SessionManager<Account>) -> Server {
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let server = HttpServer::new(move || {
-                    App::new()
-                        .wrap(SessionMiddleware::new(manager.clone()))
-                        .route("/", web::get().to(home))
-                        .route("/login/{user}", web::post().to(login))
-                        .route("/dashboard", web::get().to(dashboard))
-                        .route("/logout", web::post().to(logout))
-                        .route("/bump", web::post().to(bump))
-                        .route("/big/unhandled", web::post().to(big_unhandled))
-                        .route("/big/handled", web::post().to(big_handled))
+                    let mut app = App::new().wrap(SessionMiddleware::new(manager.clone()));
+                    for (method, path, handler) in routes::ALL {
+                        let run = move |session: Session, request: HttpRequest| async move {
+                            let user = request.match_info().get("user").unwrap_or("").to_owned();
+                            let (status, body) = handler(&session, &user);
+                            HttpResponse::build(StatusCode::from_u16(status).expect("status"))
+                                .body(body)
+                        };
+                        let route = if method == "GET" {
+                            web::get()
+                        } else {
+                            web::post()
+                        };
+                        app = app.route(path, route.to(run));
+                    }
+                    app
                 })
                 .workers(2)
                 .disable_signals()

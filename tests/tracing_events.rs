@@ -26,6 +26,27 @@ impl Write for Capture {
     }
 }
 
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("lock").clone()).expect("utf8")
+    }
+}
+
+/// A new session holding `data`, as the `name=value` pair a browser sends.
+fn issue(manager: &SessionManager<String>, data: &str) -> String {
+    let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    session.set(data.to_owned());
+    let set = manager.finish(session).expect("finish").set_cookie;
+    let text = set[0].to_str().expect("ascii");
+    text.split(';').next().expect("pair").to_owned()
+}
+
+fn cookie_headers(pair: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(COOKIE, HeaderValue::from_str(pair).expect("header"));
+    headers
+}
+
 #[test]
 fn events_name_the_reason_and_never_the_value_or_key() {
     let capture = Capture::default();
@@ -48,26 +69,15 @@ fn events_name_the_reason_and_never_the_value_or_key() {
         let foreign =
             SessionManager::<String>::new(SessionConfig::new(CookieConfig::new("__Host-s")), other)
                 .expect("config");
-        let mut session = foreign.load(&HeaderMap::new(), Connection::new(None, true));
-        session.set("secret-data".into());
-        let set = foreign.finish(session).expect("finish").set_cookie;
-        let pair = set[0]
-            .to_str()
-            .expect("ascii")
-            .split(';')
-            .next()
-            .expect("pair")
-            .to_owned();
-        let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_str(&pair).expect("header"));
+        let pair = issue(&foreign, "secret-data");
         let mut session = manager.load(
-            &headers,
+            &cookie_headers(&pair),
             Connection::new(Some("127.0.0.1".parse().expect("ip")), false),
         );
         assert!(session.get().is_none());
         session.set("secret-data".into());
         manager.finish(session).expect("send");
-        let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
+        let logged = capture.text();
         assert!(logged.contains("session cookie rejected"), "{logged}");
         // The new session is logged with a short id prefix and its key id.
         let created = logged
@@ -78,32 +88,13 @@ fn events_name_the_reason_and_never_the_value_or_key() {
             created.contains("SessionId(") && created.contains("key_id=1"),
             "{created}"
         );
-        let mut reopened = manager.load(
-            &{
-                let mut headers = HeaderMap::new();
-                headers.insert(COOKIE, HeaderValue::from_str(&pair).expect("header"));
-                headers
-            },
-            Connection::new(None, true),
-        );
+        let mut reopened = manager.load(&cookie_headers(&pair), Connection::new(None, true));
         assert!(!logged.contains("session re-sealed"));
-        let mut headers = HeaderMap::new();
-        let own = manager.load(&HeaderMap::new(), Connection::new(None, true));
-        let mut own = own;
-        own.set("mine".into());
-        let own_cookie = manager.finish(own).expect("seal").set_cookie;
-        let own_pair = own_cookie[0]
-            .to_str()
-            .expect("ascii")
-            .split(';')
-            .next()
-            .expect("pair")
-            .to_owned();
-        headers.insert(COOKIE, HeaderValue::from_str(&own_pair).expect("header"));
-        let mut changed = manager.load(&headers, Connection::new(None, true));
+        let own_pair = issue(&manager, "mine");
+        let mut changed = manager.load(&cookie_headers(&own_pair), Connection::new(None, true));
         changed.set("changed".into());
         manager.finish(changed).expect("re-seal");
-        let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
+        let logged = capture.text();
         let resealed = logged
             .lines()
             .find(|line| line.contains("session re-sealed"))
@@ -114,7 +105,7 @@ fn events_name_the_reason_and_never_the_value_or_key() {
         );
         reopened.destroy();
         manager.finish(reopened).expect("destroy");
-        let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
+        let logged = capture.text();
         assert!(logged.contains("session destroyed"), "{logged}");
         assert!(
             logged.contains("reason=UnknownKey") && logged.contains("key_id=Some(9)"),
@@ -154,6 +145,6 @@ fn dropping_secure_is_announced_at_startup() {
         )
         .expect("config");
     });
-    let logged = String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf8");
+    let logged = capture.text();
     assert!(logged.contains("for development only"), "{logged}");
 }
