@@ -13,7 +13,14 @@
 //! - A save that fails (session too large for its cookie, a `Secure`
 //!   cookie refused on plain HTTP) reaches a handler that calls
 //!   [`SessionHandle::save`]; otherwise the response becomes a bare `500`
-//!   and the reason is logged through `tracing`.
+//!   and the reason is logged through `tracing`. A refresh the handler did
+//!   not ask for never fails: the client keeps its current cookie.
+//! - A response whose handler looked at the session gets `Vary: Cookie`
+//!   and, unless the handler set its own, `Cache-Control: private`; one
+//!   that sets a cookie gets `Cache-Control: no-store`.
+//! - A handler error still carries the session's cookies (the removal
+//!   after `destroy()`): the middleware renders the error's response and
+//!   adds them, and outer middleware still sees the error.
 //!
 //! # Deployment caveat
 //!
@@ -60,12 +67,13 @@ use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::error::InternalError;
 use actix_web::http::header::{self as actix_header, HeaderMap as ActixHeaderMap};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::handle::Verdict;
+use crate::handle::{Verdict, cache_headers};
 use crate::{Connection, SessionError, SessionManager};
 
 pub use crate::SessionHandle;
@@ -183,14 +191,42 @@ where
         request.extensions_mut().insert(handle.clone());
         let response = self.service.call(request);
         Box::pin(async move {
-            let mut response = response.await?;
-            let set_cookie = match handle.verdict() {
-                Verdict::Pass(set_cookie) => set_cookie
-                    .iter()
-                    .map(|value| actix_header::HeaderValue::from_bytes(value.as_bytes()))
-                    .collect::<Result<Vec<_>, _>>()
-                    .ok(),
-                Verdict::InternalError => None,
+            let result = response.await;
+            let (set_cookie, opened) = match handle.verdict() {
+                Verdict::Pass { set_cookie, opened } => (
+                    set_cookie
+                        .iter()
+                        .map(|value| {
+                            actix_header::HeaderValue::from_bytes(value.as_bytes()).map(
+                                |mut value| {
+                                    value.set_sensitive(true);
+                                    value
+                                },
+                            )
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .ok(),
+                    opened,
+                ),
+                Verdict::InternalError => (None, false),
+            };
+            let mut response = match result {
+                Ok(response) => response,
+                Err(err) => {
+                    // The error's own response carries the session's cookies
+                    // (a logout's removal must not be lost to a failing
+                    // handler); it stays an error for outer middleware.
+                    let mut response = match &set_cookie {
+                        Some(_) => err.error_response(),
+                        None => HttpResponse::InternalServerError().finish(),
+                    };
+                    decorate(
+                        response.headers_mut(),
+                        set_cookie.unwrap_or_default(),
+                        opened,
+                    );
+                    return Err(InternalError::from_response(err, response).into());
+                }
             };
             let Some(set_cookie) = set_cookie else {
                 // Nothing of the handler's answer or the reason leaks out.
@@ -198,24 +234,44 @@ where
                 let bare = HttpResponse::InternalServerError().finish();
                 return Ok(ServiceResponse::new(request, bare).map_into_right_body());
             };
-            if !set_cookie.is_empty() {
-                let headers = response.headers_mut();
-                for value in set_cookie {
-                    headers.append(actix_header::SET_COOKIE, value);
-                }
-                headers.insert(
-                    actix_header::CACHE_CONTROL,
-                    actix_header::HeaderValue::from_static("no-store"),
-                );
-            }
+            decorate(response.headers_mut(), set_cookie, opened);
             Ok(response.map_into_left_body())
         })
     }
 }
 
-/// The request headers the session layer reads, as `http` 1 types (actix
-/// has its own header map): the cookies, and the forwarded headers only
-/// when they can matter (the peer is a trusted proxy).
+/// Appends the session's `Set-Cookie` values and the caching headers they
+/// call for.
+fn decorate(
+    headers: &mut ActixHeaderMap,
+    set_cookie: Vec<actix_header::HeaderValue>,
+    opened: bool,
+) {
+    let caching = cache_headers(
+        opened,
+        !set_cookie.is_empty(),
+        headers.contains_key(actix_header::CACHE_CONTROL),
+        headers
+            .get_all(actix_header::VARY)
+            .map(actix_header::HeaderValue::as_bytes),
+    );
+    for value in set_cookie {
+        headers.append(actix_header::SET_COOKIE, value);
+    }
+    if let Some(value) = caching.cache_control {
+        headers.insert(
+            actix_header::CACHE_CONTROL,
+            actix_header::HeaderValue::from_static(value),
+        );
+    }
+    if caching.vary_cookie {
+        headers.append(
+            actix_header::VARY,
+            actix_header::HeaderValue::from_static("Cookie"),
+        );
+    }
+}
+
 fn session_headers(from: &ActixHeaderMap, forwarded: bool) -> http::HeaderMap {
     let mut headers = http::HeaderMap::new();
     let wanted = [

@@ -132,9 +132,10 @@ impl fmt::Display for CookieConfigError {
                 f.write_str("Partitioned requires Secure; browsers reject it otherwise")
             }
             Self::DomainWithoutSecurePrefix => f.write_str(
-                "a cookie with a Domain can be overwritten by sibling subdomains; name it with \
-                 the `__Secure-` prefix (e.g. `__Secure-session`), or leave Domain unset and \
-                 use `__Host-`",
+                "a cookie with a Domain is shared with every subdomain, and any of them can \
+                 plant its own cookie of that name, prefix or not; leave Domain unset and use \
+                 `__Host-`, or, when subdomains must share the session, name it with the \
+                 `__Secure-` prefix (e.g. `__Secure-session`), which at least requires Secure",
             ),
             Self::Path(why) => write!(f, "invalid cookie path: {why}"),
             Self::Domain(why) => write!(f, "invalid cookie domain: {why}"),
@@ -148,9 +149,11 @@ impl std::error::Error for CookieConfigError {}
 /// dropped silently if it were sent.
 ///
 /// ```
-/// use sealed_session::CookieConfig;
+/// use sealed_session::{CookieConfig, SetCookieError};
 /// let cookie = CookieConfig::new("s");
-/// let err = cookie.set_cookie(&"A".repeat(4096), None).unwrap_err();
+/// let SetCookieError::TooLarge(err) = cookie.set_cookie(&"A".repeat(4096), None).unwrap_err() else {
+///     unreachable!()
+/// };
 /// assert_eq!((err.name, err.value, err.limit), (1, 4096, 4096));
 /// assert!(err.to_string().contains("4097 bytes"));
 /// ```
@@ -185,6 +188,59 @@ impl fmt::Display for CookieTooLarge {
 
 impl std::error::Error for CookieTooLarge {}
 
+/// Why [`CookieConfig::set_cookie`] could not build a `Set-Cookie` value.
+/// Never a silently empty header.
+///
+/// ```
+/// use sealed_session::{CookieConfig, SetCookieError};
+/// let cookie = CookieConfig::new("s");
+/// assert_eq!(cookie.set_cookie("a;b", None).unwrap_err(), SetCookieError::Value);
+/// assert_eq!(cookie.set_cookie("a\r\nSet-Cookie: x=y", None).unwrap_err(), SetCookieError::Value);
+/// assert!(matches!(
+///     CookieConfig::new("a b").set_cookie("v", None),
+///     Err(SetCookieError::Config(_))
+/// ));
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SetCookieError {
+    /// Name and value exceed what browsers store.
+    TooLarge(CookieTooLarge),
+    /// The configuration is invalid (see [`CookieConfig::validate`]).
+    Config(CookieConfigError),
+    /// The value holds a character outside the cookie-octets of RFC 6265
+    /// (controls, space, `"`, `,`, `;`, `\\` or non-ASCII).
+    Value,
+}
+
+impl fmt::Display for SetCookieError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge(err) => fmt::Display::fmt(err, f),
+            Self::Config(err) => fmt::Display::fmt(err, f),
+            Self::Value => f.write_str(
+                "a cookie value may only hold visible ASCII other than `\"`, `,`, `;` and `\\`; \
+                 encode the value (e.g. base64url) first",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SetCookieError {}
+
+impl From<CookieTooLarge> for SetCookieError {
+    fn from(err: CookieTooLarge) -> Self {
+        Self::TooLarge(err)
+    }
+}
+
+/// Whether `value` holds only RFC 6265 cookie-octets.
+fn is_cookie_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E))
+}
+
 /// A `Set-Cookie` header value with its size accounted for.
 ///
 /// ```
@@ -196,7 +252,7 @@ impl std::error::Error for CookieTooLarge {}
 /// assert_eq!(set.name_value_len(), "__Host-s".len() + 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SetCookie {
     header: HeaderValue,
     name_value_len: usize,
@@ -209,7 +265,7 @@ impl SetCookie {
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").set_cookie("v", None)?;
     /// assert_eq!(set.header(), "s=v; Path=/; Secure; HttpOnly; SameSite=Lax");
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn header(&self) -> &HeaderValue {
         &self.header
@@ -221,7 +277,7 @@ impl SetCookie {
     /// # use sealed_session::CookieConfig;
     /// let value = CookieConfig::new("s").set_cookie("v", None)?.into_header();
     /// assert_eq!(value.len(), "s=v; Path=/; Secure; HttpOnly; SameSite=Lax".len());
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn into_header(self) -> HeaderValue {
         self.header
@@ -232,10 +288,20 @@ impl SetCookie {
     /// ```
     /// # use sealed_session::CookieConfig;
     /// assert_eq!(CookieConfig::new("ab").set_cookie("xyz", None)?.name_value_len(), 5);
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn name_value_len(&self) -> usize {
         self.name_value_len
+    }
+}
+
+impl fmt::Debug for SetCookie {
+    /// The value is a bearer credential: only its size is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetCookie")
+            .field("header", &"<redacted>")
+            .field("name_value_len", &self.name_value_len)
+            .finish()
     }
 }
 
@@ -293,7 +359,10 @@ impl CookieConfig {
     }
 
     /// Sets `Domain`, sharing the cookie with subdomains. Requires a
-    /// `__Secure-` name: any subdomain can overwrite such a cookie.
+    /// `__Secure-` name. No prefix stops a sibling subdomain from planting
+    /// its own cookie of the same name (with a longer `Path`, browsers send
+    /// it first): when more than one distinct valid session cookie arrives,
+    /// the session layer rejects them all rather than pick one.
     ///
     /// ```
     /// # use sealed_session::CookieConfig;
@@ -311,7 +380,7 @@ impl CookieConfig {
     /// # use sealed_session::{CookieConfig, SameSite};
     /// let set = CookieConfig::new("s").same_site(SameSite::Strict).set_cookie("v", None)?;
     /// assert!(set.header().to_str().unwrap().ends_with("SameSite=Strict"));
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = same_site;
@@ -325,7 +394,7 @@ impl CookieConfig {
     /// # use sealed_session::{CookieConfig, SameSite};
     /// let cookie = CookieConfig::new("__Host-s").same_site(SameSite::None).partitioned(true);
     /// assert!(cookie.set_cookie("v", None)?.header().to_str().unwrap().ends_with("; Partitioned"));
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn partitioned(mut self, partitioned: bool) -> Self {
         self.partitioned = partitioned;
@@ -339,7 +408,7 @@ impl CookieConfig {
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").http_only(false).set_cookie("v", None)?;
     /// assert!(!set.header().to_str().unwrap().contains("HttpOnly"));
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn http_only(mut self, http_only: bool) -> Self {
         self.http_only = http_only;
@@ -354,7 +423,7 @@ impl CookieConfig {
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").browser_session_only().set_cookie("v", Some(Duration::from_secs(9)))?;
     /// assert!(!set.header().to_str().unwrap().contains("Max-Age"));
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn browser_session_only(mut self) -> Self {
         self.persistent = false;
@@ -371,7 +440,7 @@ impl CookieConfig {
     /// let set = CookieConfig::new("dev").insecure_dev_only().set_cookie("v", None)?;
     /// assert!(!set.header().to_str().unwrap().contains("Secure"));
     /// assert!(CookieConfig::new("__Host-s").insecure_dev_only().validate().is_err());
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn insecure_dev_only(mut self) -> Self {
         self.secure = false;
@@ -446,36 +515,50 @@ impl CookieConfig {
     /// The `Set-Cookie` value for `value`, living `max_age` (capped at 400
     /// days; `None` makes a browser-session cookie).
     ///
+    /// # Errors
+    ///
+    /// As [`CookieConfig::set_cookie_at`].
+    ///
     /// ```
     /// # use std::time::Duration;
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").set_cookie("v", Some(Duration::from_secs(1000 * 86400)))?;
     /// assert!(set.header().to_str().unwrap().contains("; Max-Age=34560000;"));
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn set_cookie(
         &self,
         value: &str,
         max_age: Option<Duration>,
-    ) -> Result<SetCookie, CookieTooLarge> {
+    ) -> Result<SetCookie, SetCookieError> {
         self.set_cookie_at(value, max_age, SystemTime::now())
     }
 
     /// Like [`CookieConfig::set_cookie`], computing `Expires` from `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`SetCookieError::Config`] when the configuration does not
+    /// validate, [`SetCookieError::Value`] for a value with a character
+    /// cookies cannot carry, [`SetCookieError::TooLarge`] past 4096 bytes.
     ///
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").set_cookie_at("v", Some(Duration::from_secs(60)), UNIX_EPOCH)?;
     /// assert!(set.header().to_str().unwrap().ends_with("Max-Age=60; Expires=Thu, 01 Jan 1970 00:01:00 GMT"));
-    /// # Ok::<(), sealed_session::CookieTooLarge>(())
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
     pub fn set_cookie_at(
         &self,
         value: &str,
         max_age: Option<Duration>,
         now: SystemTime,
-    ) -> Result<SetCookie, CookieTooLarge> {
+    ) -> Result<SetCookie, SetCookieError> {
+        self.validate().map_err(SetCookieError::Config)?;
+        if !is_cookie_value(value) {
+            return Err(SetCookieError::Value);
+        }
         self.set_cookie_named(&self.name, value, max_age, now)
     }
 
@@ -483,30 +566,43 @@ impl CookieConfig {
     /// this configuration: same `Path`, `Domain` and prefix-required
     /// attributes, an empty value, `Max-Age=0` and a past `Expires`.
     ///
+    /// # Errors
+    ///
+    /// [`SetCookieError::Config`] when the configuration or `name` is
+    /// invalid.
+    ///
     /// ```
     /// # use sealed_session::CookieConfig;
     /// let cookie = CookieConfig::new("__Host-s");
     /// assert_eq!(
-    ///     cookie.removal(cookie.name()),
+    ///     cookie.removal(cookie.name())?,
     ///     "__Host-s=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
     /// );
+    /// assert!(cookie.removal("bad name").is_err());
+    /// # Ok::<(), sealed_session::SetCookieError>(())
     /// ```
-    pub fn removal(&self, name: &str) -> HeaderValue {
-        match self.render(name, "", Some(Duration::ZERO), UNIX_EPOCH) {
-            Ok(set) => set.header,
-            // An empty value is always within the limit.
-            Err(_) => HeaderValue::from_static(""),
-        }
+    pub fn removal(&self, name: &str) -> Result<HeaderValue, SetCookieError> {
+        self.validate().map_err(SetCookieError::Config)?;
+        crate::codec::validate_name(name)
+            .map_err(|err| SetCookieError::Config(CookieConfigError::Name(err)))?;
+        self.removal_header(name)
     }
 
-    /// Like [`CookieConfig::set_cookie_at`] under another name (a chunk).
+    /// [`CookieConfig::removal`] for a validated configuration and name.
+    pub(crate) fn removal_header(&self, name: &str) -> Result<HeaderValue, SetCookieError> {
+        self.render(name, "", Some(Duration::ZERO), UNIX_EPOCH)
+            .map(SetCookie::into_header)
+    }
+
+    /// Like [`CookieConfig::set_cookie_at`] under another name (a chunk),
+    /// for a validated configuration, name and value.
     pub(crate) fn set_cookie_named(
         &self,
         name: &str,
         value: &str,
         max_age: Option<Duration>,
         now: SystemTime,
-    ) -> Result<SetCookie, CookieTooLarge> {
+    ) -> Result<SetCookie, SetCookieError> {
         self.render(name, value, max_age.filter(|_| self.persistent), now)
     }
 
@@ -521,7 +617,7 @@ impl CookieConfig {
         value: &str,
         max_age: Option<Duration>,
         now: SystemTime,
-    ) -> Result<SetCookie, CookieTooLarge> {
+    ) -> Result<SetCookie, SetCookieError> {
         use fmt::Write as _;
         let mut out =
             String::with_capacity(name.len().saturating_add(value.len()).saturating_add(160));
@@ -558,15 +654,20 @@ impl CookieConfig {
             push_imf_fixdate(&mut out, expires);
         }
         if name_value_len > BROWSER_COOKIE_LIMIT {
-            return Err(CookieTooLarge {
+            return Err(SetCookieError::TooLarge(CookieTooLarge {
                 name: name.len(),
                 value: value.len(),
                 attributes: out.len().saturating_sub(attributes_start),
                 limit: BROWSER_COOKIE_LIMIT,
-            });
+            }));
         }
-        // Name, value and attributes were validated to be visible ASCII.
-        let header = HeaderValue::try_from(out).unwrap_or_else(|_| HeaderValue::from_static(""));
+        // Name, value and attributes were validated to be visible ASCII;
+        // should that ever not hold, the caller gets an error, never an
+        // empty header.
+        let mut header = HeaderValue::try_from(out).map_err(|_| SetCookieError::Value)?;
+        // A bearer credential: keep it out of HTTP/2 and HTTP/3 header
+        // compression tables, and out of `Debug`.
+        header.set_sensitive(true);
         Ok(SetCookie {
             header,
             name_value_len,
@@ -750,11 +851,64 @@ mod tests {
             cookie.set_cookie(&fits, None).unwrap().name_value_len(),
             4096
         );
-        let err = cookie.set_cookie(&format!("{fits}v"), None).unwrap_err();
+        let Err(SetCookieError::TooLarge(err)) = cookie.set_cookie(&format!("{fits}v"), None)
+        else {
+            panic!("over the limit")
+        };
         assert_eq!((err.name, err.value), (8, 4089));
         assert_eq!(
             err.attributes,
             "; Path=/; Secure; HttpOnly; SameSite=Lax".len()
         );
+    }
+
+    #[test]
+    fn set_cookie_refuses_what_a_header_cannot_carry() {
+        let cookie = CookieConfig::new("s");
+        for value in [
+            "a;b", "a b", "a\r\nx", "a\nx", "\"q\"", "a,b", "a\\b", "é", "\0",
+        ] {
+            assert_eq!(
+                cookie.set_cookie(value, None).unwrap_err(),
+                SetCookieError::Value,
+                "{value:?}"
+            );
+        }
+        assert!(
+            cookie.set_cookie("", None).is_ok(),
+            "an empty value is valid"
+        );
+        assert!(
+            cookie
+                .set_cookie("AZaz09-_.~!#$%&'()*+/:<=>?@[]^`{|}", None)
+                .is_ok()
+        );
+        // An invalid configuration is an error, never an empty header.
+        for config in [
+            CookieConfig::new("a b"),
+            CookieConfig::new("s").path("/a\r\nb"),
+            CookieConfig::new("s").path("/a;b"),
+            CookieConfig::new("__Host-s").path("/app"),
+        ] {
+            assert!(matches!(
+                config.set_cookie("v", None),
+                Err(SetCookieError::Config(_))
+            ));
+            assert!(matches!(
+                config.removal("s"),
+                Err(SetCookieError::Config(_))
+            ));
+        }
+        assert!(cookie.removal("a\r\nb").is_err());
+    }
+
+    #[test]
+    fn set_cookie_values_are_sensitive_and_redacted() {
+        let set = CookieConfig::new("s")
+            .set_cookie("secret-value", None)
+            .unwrap();
+        assert!(set.header().is_sensitive());
+        assert!(!format!("{set:?}").contains("secret-value"));
+        assert!(CookieConfig::new("s").removal("s").unwrap().is_sensitive());
     }
 }

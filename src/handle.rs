@@ -5,6 +5,8 @@
 //! values with [`SessionHandle::into_set_cookie`] once the handler answered.
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::HeaderValue;
@@ -27,6 +29,21 @@ use crate::{Error, Rejection, Session, SessionError, SessionManager, SessionMap,
 /// handler that wants to handle them; a handler that does not gets a bare
 /// `500` and the reason in the log.
 ///
+/// Concurrent requests of one client each carry the cookie they were sent
+/// and each response replaces it whole: the last response the browser
+/// receives wins, and changes made by the others are lost. Keep data that
+/// concurrent requests update (counters, carts edited from several tabs)
+/// in a database keyed by the session's user.
+///
+/// # Panics
+///
+/// The closures of [`with`](Self::with) and [`update`](Self::update) run
+/// while the session is locked. Calling any method of the same handle (or
+/// a clone) from inside them would deadlock the worker thread, so it
+/// panics instead, naming the method; use the closure's argument. A panic
+/// while the session is locked (in a closure, or this one) leaves the
+/// session unsaved: the response carries no session cookie.
+///
 /// ```
 /// use http::HeaderMap;
 /// use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle};
@@ -47,7 +64,13 @@ use crate::{Error, Rejection, Session, SessionError, SessionManager, SessionMap,
 /// # Ok::<(), sealed_session::ConfigError>(())
 /// ```
 pub struct SessionHandle<T = SessionMap> {
-    inner: Arc<Mutex<Inner<T>>>,
+    shared: Arc<Locked<T>>,
+}
+
+struct Locked<T> {
+    inner: Mutex<Inner<T>>,
+    /// The thread holding `inner`, as a [`thread_tag`]; 0 when free.
+    holder: AtomicUsize,
 }
 
 struct Inner<T> {
@@ -55,43 +78,128 @@ struct Inner<T> {
     session: Session<T>,
     /// `Set-Cookie` values from saves made by the handler, by cookie.
     saved: Vec<HeaderValue>,
-    /// A save error the handler has been shown.
-    handled: bool,
+    /// The error the handler's last [`SessionHandle::save`] returned.
+    seen: Option<SessionError>,
+}
+
+/// A number unique to the calling thread among live threads (the address
+/// of a thread-local), never 0.
+fn thread_tag() -> usize {
+    thread_local! {
+        static TAG: u8 = const { 0 };
+    }
+    TAG.with(|tag| core::ptr::from_ref(tag) as usize)
+}
+
+/// The locked session; clears the holder before unlocking.
+struct Guard<'a, T> {
+    guard: MutexGuard<'a, Inner<T>>,
+    holder: &'a AtomicUsize,
+}
+
+impl<T> Deref for Guard<'_, T> {
+    type Target = Inner<T>;
+    fn deref(&self) -> &Inner<T> {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for Guard<'_, T> {
+    fn deref_mut(&mut self) -> &mut Inner<T> {
+        &mut self.guard
+    }
+}
+
+impl<T> Drop for Guard<'_, T> {
+    fn drop(&mut self) {
+        self.holder.store(0, Ordering::Release);
+    }
 }
 
 impl<T> Clone for SessionHandle<T> {
     fn clone(&self) -> Self {
         Self {
-            inner: Arc::clone(&self.inner),
+            shared: Arc::clone(&self.shared),
         }
     }
 }
 
 impl<T> fmt::Debug for SessionHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionHandle")
-            .field("session", &self.lock().session)
-            .finish()
+        let mut out = f.debug_struct("SessionHandle");
+        // Inside a `with`/`update` closure the session is locked by this
+        // very thread: print what can be printed instead of panicking.
+        if self.shared.holder.load(Ordering::Acquire) == thread_tag() {
+            out.field("session", &"<locked>");
+        } else {
+            out.field("session", &self.lock("fmt").session);
+        }
+        out.finish()
     }
 }
 
 /// Why an adapter could not write the session into a response, and whether
 /// the handler saw the error first.
-#[derive(Debug)]
 pub(crate) struct Unsaved {
     pub(crate) error: SessionError,
     /// The handler saw this error from [`SessionHandle::save`] and answered
     /// anyway: its response stands, with the cookies saved before.
     pub(crate) handled: bool,
     pub(crate) set_cookie: Vec<HeaderValue>,
+    /// Whether the handler looked at the session.
+    pub(crate) opened: bool,
+}
+
+impl fmt::Debug for Unsaved {
+    /// `Set-Cookie` values are bearer credentials: only their count.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unsaved")
+            .field("error", &self.error)
+            .field("handled", &self.handled)
+            .field(
+                "set_cookie",
+                &format_args!("<{} redacted>", self.set_cookie.len()),
+            )
+            .field("opened", &self.opened)
+            .finish()
+    }
 }
 
 impl<T> SessionHandle<T> {
-    fn lock(&self) -> MutexGuard<'_, Inner<T>> {
+    /// Locks the session for `method`.
+    fn lock(&self, method: &str) -> Guard<'_, T> {
+        let me = thread_tag();
+        if self.shared.holder.load(Ordering::Acquire) == me {
+            reentered(method);
+        }
         // A handler that panicked mid-update leaves a session that is
-        // still memory-safe to read; the response is a 500 anyway.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        // still memory-safe to read; it is never saved (see `finish`).
+        let guard = self
+            .shared
+            .inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.shared.holder.store(me, Ordering::Release);
+        Guard {
+            guard,
+            holder: &self.shared.holder,
+        }
     }
+
+    /// Whether a panic interrupted a change to the session.
+    fn poisoned(&self) -> bool {
+        self.shared.inner.is_poisoned()
+    }
+}
+
+/// Re-entering the session lock from its own closure would deadlock.
+#[cold]
+#[allow(clippy::panic)] // API misuse, reported where it happens instead of a hung worker.
+fn reentered(method: &str) -> ! {
+    panic!(
+        "SessionHandle::{method} called inside a `with` or `update` closure of the same \
+         session, which would deadlock: use the closure's argument, or call it before or after"
+    )
 }
 
 impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
@@ -110,12 +218,15 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// ```
     pub fn new(manager: SessionManager<T>, session: Session<T>) -> Self {
         Self {
-            inner: Arc::new(Mutex::new(Inner {
-                manager,
-                session,
-                saved: Vec::new(),
-                handled: false,
-            })),
+            shared: Arc::new(Locked {
+                inner: Mutex::new(Inner {
+                    manager,
+                    session,
+                    saved: Vec::new(),
+                    seen: None,
+                }),
+                holder: AtomicUsize::new(0),
+            }),
         }
     }
 
@@ -134,7 +245,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     where
         T: Clone,
     {
-        self.lock().session.get().cloned()
+        self.lock("get").session.get().cloned()
     }
 
     /// Reads the data in place, without cloning it.
@@ -148,7 +259,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// assert_eq!(handle.with(|data| data.map(Vec::len)), Some(3));
     /// ```
     pub fn with<R>(&self, read: impl FnOnce(Option<&T>) -> R) -> R {
-        read(self.lock().session.get())
+        read(self.lock("with").session.get())
     }
 
     /// Stores data, starting a session if there is none.
@@ -162,7 +273,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// assert_eq!(handle.get(), Some(7));
     /// ```
     pub fn set(&self, data: T) {
-        self.lock().session.set(data);
+        self.lock("set").session.set(data);
     }
 
     /// Changes the data in place; `None` (and no change) when there is no
@@ -178,7 +289,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// assert_eq!(handle.update(|n| { *n += 1; *n }), Some(2));
     /// ```
     pub fn update<R>(&self, change: impl FnOnce(&mut T) -> R) -> Option<R> {
-        self.lock().session.get_mut().map(change)
+        self.lock("update").session.get_mut().map(change)
     }
 
     /// Gives the session a new id and issue time, keeping the data: call
@@ -194,7 +305,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// handle.set("alice".to_owned());
     /// ```
     pub fn regenerate(&self) {
-        self.lock().session.regenerate();
+        self.lock("regenerate").session.regenerate();
     }
 
     /// Ends the session: the response deletes the cookie.
@@ -209,7 +320,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// assert_eq!(handle.get(), None);
     /// ```
     pub fn destroy(&self) {
-        self.lock().session.destroy();
+        self.lock("destroy").session.destroy();
     }
 
     /// Re-seals the session on this response, keeping its id, issue time
@@ -223,7 +334,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// handle.renew();
     /// ```
     pub fn renew(&self) {
-        self.lock().session.renew();
+        self.lock("renew").session.renew();
     }
 
     /// The session's id and times, once it has been sealed before.
@@ -236,7 +347,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// assert!(handle.meta().is_none());
     /// ```
     pub fn meta(&self) -> Option<SessionMeta> {
-        self.lock().session.meta().cloned()
+        self.lock("meta").session.meta().cloned()
     }
 
     /// Why the request's cookie was refused, if it was (for logs and
@@ -250,7 +361,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// assert!(handle.rejection().is_none());
     /// ```
     pub fn rejection(&self) -> Option<Rejection> {
-        self.lock().session.rejection().cloned()
+        self.lock("rejection").session.rejection().cloned()
     }
 
     /// Seals the session now, so the handler sees a failure and can answer
@@ -276,16 +387,22 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// # Ok::<(), SessionError>(())
     /// ```
     pub fn save(&self) -> Result<(), SessionError> {
-        let mut inner = self.lock();
+        let poisoned = self.poisoned();
+        let mut inner = self.lock("save");
         let inner = &mut *inner;
-        match inner.manager.save(&mut inner.session) {
+        let result = if poisoned {
+            Err(SessionError::Poisoned)
+        } else {
+            inner.manager.save(&mut inner.session)
+        };
+        match result {
             Ok(outcome) => {
                 merge(&mut inner.saved, outcome.set_cookie);
-                inner.handled = false;
+                inner.seen = None;
                 Ok(())
             }
             Err(err) => {
-                inner.handled = true;
+                inner.seen = Some(err.clone());
                 Err(err)
             }
         }
@@ -296,6 +413,12 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// to other frameworks: call it once, after the handler has answered;
     /// the built-in adapters already do.
     ///
+    /// # Errors
+    ///
+    /// What [`save`](Self::save) would return; [`SessionError::Poisoned`]
+    /// when a panic interrupted a change to the session (nothing is sent
+    /// then, not even the changes saved before).
+    ///
     /// ```
     /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
@@ -304,34 +427,117 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// assert!(handle.into_set_cookie().unwrap().is_empty(), "untouched: no cookie");
     /// ```
     pub fn into_set_cookie(self) -> Result<Vec<HeaderValue>, SessionError> {
-        self.finish().map_err(|unsaved| unsaved.error)
+        self.finish()
+            .map(|saved| saved.set_cookie)
+            .map_err(|unsaved| unsaved.error)
     }
 
-    pub(crate) fn finish(self) -> Result<Vec<HeaderValue>, Unsaved> {
-        let mut inner = self.lock();
+    pub(crate) fn finish(self) -> Result<Saved, Unsaved> {
+        let poisoned = self.poisoned();
+        let mut inner = self.lock("finish");
         let inner = &mut *inner;
+        let opened = inner.session.was_opened();
+        if poisoned {
+            // A handler panicked halfway through a change: sealing the
+            // half-changed data could persist a broken session.
+            return Err(Unsaved {
+                error: SessionError::Poisoned,
+                handled: false,
+                set_cookie: Vec::new(),
+                opened,
+            });
+        }
         match inner.manager.save(&mut inner.session) {
             Ok(outcome) => {
                 merge(&mut inner.saved, outcome.set_cookie);
-                Ok(core::mem::take(&mut inner.saved))
+                Ok(Saved {
+                    set_cookie: core::mem::take(&mut inner.saved),
+                    opened,
+                })
             }
             Err(error) => Err(Unsaved {
+                // Handled only if the handler saw this same failure.
+                handled: inner
+                    .seen
+                    .as_ref()
+                    .is_some_and(|seen| same_failure(seen, &error)),
                 error,
-                handled: inner.handled,
                 set_cookie: core::mem::take(&mut inner.saved),
+                opened,
             }),
         }
     }
 }
 
+/// Whether two save errors are the same failure (sizes may differ after
+/// the handler changed the data).
+fn same_failure(a: &SessionError, b: &SessionError) -> bool {
+    match (a, b) {
+        (SessionError::Seal(a), SessionError::Seal(b)) => a.kind() == b.kind(),
+        _ => core::mem::discriminant(a) == core::mem::discriminant(b),
+    }
+}
+
+/// A session written into `Set-Cookie` values.
+#[derive(Debug)]
+pub(crate) struct Saved {
+    pub(crate) set_cookie: Vec<HeaderValue>,
+    /// Whether the handler looked at the session.
+    pub(crate) opened: bool,
+}
+
 /// What an adapter does with the handler's response.
 pub(crate) enum Verdict {
     /// Send it, with these `Set-Cookie` values (and `Cache-Control:
-    /// no-store` when there are any).
-    Pass(Vec<HeaderValue>),
+    /// no-store` when there are any). When the handler `opened` the
+    /// session the response depends on the cookie: `Vary: Cookie`, and
+    /// `Cache-Control: private` unless the handler set its own.
+    Pass {
+        set_cookie: Vec<HeaderValue>,
+        opened: bool,
+    },
     /// Replace it with a bare `500`: the session could not be saved and
     /// the handler never saw why. The reason is logged.
     InternalError,
+}
+
+/// The caching headers a passed response needs.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct CacheHeaders {
+    /// A `Cache-Control` value to set (replacing the handler's for
+    /// `no-store`), if any.
+    pub(crate) cache_control: Option<&'static str>,
+    /// Whether to append `Cookie` to `Vary`.
+    pub(crate) vary_cookie: bool,
+}
+
+/// Responses that carry a session cookie are never stored (`no-store`);
+/// responses built from the session are for this client only (`private`,
+/// unless the handler chose its own `Cache-Control`) and vary by cookie,
+/// so no shared cache hands one user's page to another.
+pub(crate) fn cache_headers<'a>(
+    opened: bool,
+    sets_cookie: bool,
+    has_cache_control: bool,
+    mut vary: impl Iterator<Item = &'a [u8]>,
+) -> CacheHeaders {
+    let cache_control = if sets_cookie {
+        Some("no-store")
+    } else if opened && !has_cache_control {
+        Some("private")
+    } else {
+        None
+    };
+    let varies = |value: &[u8]| {
+        value.split(|b| *b == b',').any(|token| {
+            let token = token.trim_ascii();
+            token == b"*" || token.eq_ignore_ascii_case(b"cookie")
+        })
+    };
+    CacheHeaders {
+        cache_control,
+        vary_cookie: (opened || sets_cookie) && !vary.any(varies),
+    }
 }
 
 impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
@@ -339,14 +545,35 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// response's fate; logs what the client is not told.
     pub(crate) fn verdict(self) -> Verdict {
         match self.finish() {
-            Ok(set_cookie) => Verdict::Pass(set_cookie),
+            Ok(saved) => Verdict::Pass {
+                set_cookie: saved.set_cookie,
+                opened: saved.opened,
+            },
+            Err(Unsaved {
+                error: SessionError::Poisoned,
+                opened,
+                ..
+            }) => {
+                tracing::error!(
+                    target: "sealed_session",
+                    "a panic interrupted a change to the session; it is not saved and the \
+                     response carries no session cookie"
+                );
+                Verdict::Pass {
+                    set_cookie: Vec::new(),
+                    opened,
+                }
+            }
             Err(unsaved) if unsaved.handled => {
                 tracing::debug!(
                     target: "sealed_session",
                     error = %unsaved.error,
                     "session left unsaved after the handler saw the error"
                 );
-                Verdict::Pass(unsaved.set_cookie)
+                Verdict::Pass {
+                    set_cookie: unsaved.set_cookie,
+                    opened: unsaved.opened,
+                }
             }
             Err(unsaved) => {
                 tracing::error!(
@@ -375,7 +602,7 @@ impl SessionHandle<SessionMap> {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn value<V: DeserializeOwned>(&self, key: &str) -> Result<Option<V>, Error> {
-        self.lock().session.value(key)
+        self.lock("value").session.value(key)
     }
 
     /// Stores one value of the map flavour, starting a session if needed.
@@ -390,7 +617,7 @@ impl SessionHandle<SessionMap> {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn insert<V: Serialize + ?Sized>(&self, key: &str, value: &V) -> Result<(), Error> {
-        self.lock().session.insert(key, value)
+        self.lock("insert").session.insert(key, value)
     }
 
     /// Removes one value of the map flavour; `true` if it was there.
@@ -406,7 +633,7 @@ impl SessionHandle<SessionMap> {
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn remove(&self, key: &str) -> bool {
-        self.lock().session.remove(key)
+        self.lock("remove").session.remove(key)
     }
 }
 
@@ -473,5 +700,168 @@ mod tests {
         let handle = handle::<String>();
         handle.set("secret-value".to_owned());
         assert!(!format!("{handle:?}").contains("secret-value"));
+    }
+
+    fn aes_handle(budget: u64) -> SessionHandle<Vec<u8>> {
+        let spec = KeySpec::new(1, Key::generate())
+            .suite(crate::Suite::Aes256Gcm)
+            .seal_budget(budget);
+        let keys = KeyringHandle::new(Keyring::new(spec));
+        let manager = SessionManager::new(SessionConfig::new(CookieConfig::default()), keys)
+            .expect("valid config");
+        let session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+        SessionHandle::new(manager, session)
+    }
+
+    #[test]
+    fn a_panic_mid_update_leaves_the_session_unsaved() {
+        let handle = handle::<u32>();
+        handle.set(1);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handle.update(|n| {
+                *n = 2;
+                panic!("handler bug halfway through a change");
+            })
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(handle.save(), Err(SessionError::Poisoned));
+        match handle.clone().verdict() {
+            Verdict::Pass { set_cookie, opened } => {
+                assert!(set_cookie.is_empty(), "half-changed data is never sealed");
+                assert!(opened);
+            }
+            Verdict::InternalError => panic!("the handler's response stands"),
+        }
+        assert!(matches!(
+            handle.into_set_cookie(),
+            Err(SessionError::Poisoned)
+        ));
+    }
+
+    #[test]
+    fn only_the_error_the_handler_saw_counts_as_handled() {
+        let handle = aes_handle(1);
+        handle.set(vec![1]);
+        handle.save().expect("first seal within budget");
+        handle.set(vec![7; 8 * 1024]);
+        assert!(matches!(handle.save(), Err(SessionError::TooLarge(_))));
+        // The handler shrinks the data, but the final save now fails for
+        // another reason it never saw: the seal budget is spent.
+        handle.set(vec![2]);
+        match handle.clone().verdict() {
+            Verdict::InternalError => {}
+            Verdict::Pass { .. } => panic!("an unseen error must become a 500"),
+        }
+        let unsaved = handle.finish().expect_err("budget spent");
+        assert!(!unsaved.handled);
+        assert!(matches!(
+            unsaved.error,
+            SessionError::Seal(ref err) if err.kind() == crate::ErrorKind::KeyExhausted
+        ));
+    }
+
+    #[test]
+    fn the_same_failure_again_stays_handled() {
+        let handle = handle::<Vec<u8>>();
+        handle.set(vec![7; 8 * 1024]);
+        assert!(matches!(handle.save(), Err(SessionError::TooLarge(_))));
+        handle.set(vec![7; 9 * 1024]);
+        assert!(handle.finish().expect_err("too large").handled);
+    }
+
+    #[test]
+    fn re_entering_the_handle_inside_its_closure_panics_instead_of_deadlocking() {
+        let handle = handle::<u32>();
+        handle.set(1);
+        assert_eq!(
+            handle.with(|_| format!("{handle:?}")),
+            "SessionHandle { session: \"<locked>\" }"
+        );
+        let inner = handle.clone();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handle.with(|_| inner.get())
+        }))
+        .expect_err("re-entry is refused");
+        let message = panicked
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            message.contains("SessionHandle::get called inside a `with` or `update` closure"),
+            "{message}"
+        );
+        // The worker goes on; the interrupted session is not saved.
+        assert_eq!(handle.get(), Some(1));
+        assert!(matches!(
+            handle.into_set_cookie(),
+            Err(SessionError::Poisoned)
+        ));
+    }
+
+    #[test]
+    fn other_threads_wait_for_the_lock_instead_of_panicking() {
+        let handle = handle::<u32>();
+        handle.set(1);
+        let other = handle.clone();
+        handle.with(|_| {
+            let waiter = std::thread::spawn(move || other.get());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            drop(waiter);
+        });
+        let other = handle.clone();
+        assert_eq!(
+            std::thread::spawn(move || other.get()).join().ok(),
+            Some(Some(1))
+        );
+    }
+
+    #[test]
+    fn unsaved_debug_shows_no_cookie_value() {
+        let handle = handle::<String>();
+        handle.set("x".repeat(8 * 1024));
+        handle.save().expect_err("too large");
+        handle.set("small".to_owned());
+        handle.save().expect("fits");
+        handle.set("y".repeat(8 * 1024));
+        let unsaved = handle.finish().expect_err("too large");
+        assert_eq!(unsaved.set_cookie.len(), 1);
+        let value = unsaved.set_cookie[0].clone();
+        assert!(value.is_sensitive());
+        let shown = format!("{unsaved:?}");
+        assert!(shown.contains("<1 redacted>"), "{shown}");
+        let sealed = value
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_owned();
+        assert!(!shown.contains(&sealed));
+    }
+
+    #[test]
+    fn caching_headers_for_each_kind_of_response() {
+        let none = core::iter::empty::<&[u8]>;
+        let untouched = cache_headers(false, false, false, none());
+        assert_eq!(
+            (untouched.cache_control, untouched.vary_cookie),
+            (None, false)
+        );
+        let read = cache_headers(true, false, false, none());
+        assert_eq!(
+            (read.cache_control, read.vary_cookie),
+            (Some("private"), true)
+        );
+        let own = cache_headers(true, false, true, none());
+        assert_eq!((own.cache_control, own.vary_cookie), (None, true));
+        let sets = cache_headers(true, true, true, none());
+        assert_eq!(sets.cache_control, Some("no-store"));
+        for vary in [&b"Accept, cookie"[..], b"*", b" Cookie "] {
+            assert!(!cache_headers(true, false, false, [vary].into_iter()).vary_cookie);
+        }
+        assert!(cache_headers(true, false, false, [&b"Accept"[..]].into_iter()).vary_cookie);
     }
 }

@@ -120,13 +120,32 @@ impl KeyEntry {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts one seal; `false` once the budget is spent.
+    /// Counts one seal; `false` once the budget is spent. Warns once as
+    /// the count reaches half and nine tenths of the budget, so operators
+    /// rotate before sealing stops.
     pub(crate) fn reserve_seal(&self) -> bool {
         let before = self.seals.fetch_add(1, Ordering::Relaxed);
-        match self.seal_budget {
-            Some(budget) => before < budget,
-            None => true,
+        let Some(budget) = self.seal_budget else {
+            return true;
+        };
+        #[cfg(feature = "tracing")]
+        {
+            let count = before.saturating_add(1);
+            for percent in [50u64, 90] {
+                let mark = budget.saturating_mul(percent).div_ceil(100).max(1);
+                if count == mark {
+                    tracing::warn!(
+                        target: "sealed_session",
+                        key_id = self.id,
+                        seals = count,
+                        budget,
+                        "AES-256-GCM key has used {percent} % of its seal budget: promote a new \
+                         key before it runs out (sealing with it stops at 100 %)"
+                    );
+                }
+            }
         }
+        before < budget
     }
 }
 
@@ -392,6 +411,21 @@ impl Keyring {
     /// ```
     pub fn seal_count(&self, id: KeyId) -> Option<u64> {
         self.entry(id).map(|e| e.seals.load(Ordering::Relaxed))
+    }
+
+    /// The seal budget of a key in this process (`None`: unlimited, as for
+    /// the nonce-misuse-safe suites). With [`Keyring::seal_count`] it gives
+    /// the share used; a `tracing` warning marks 50 % and 90 %.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring, Suite};
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()).suite(Suite::Aes256Gcm).seal_budget(1000));
+    /// assert_eq!(keyring.seal_budget(1), Some(1000));
+    /// let default = Keyring::new(KeySpec::new(2, Key::generate()));
+    /// assert_eq!(default.seal_budget(2), None);
+    /// ```
+    pub fn seal_budget(&self, id: KeyId) -> Option<u64> {
+        self.entry(id).and_then(|e| e.seal_budget)
     }
 
     /// How many values this process has opened with a key (authenticated;

@@ -221,7 +221,7 @@ pub use codec::{
 };
 pub use cookie::{
     CookieConfig, CookieConfigError, CookieTooLarge, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN,
-    MAX_COOKIE_LIFETIME, SameSite, SetCookie,
+    MAX_COOKIE_LIFETIME, SameSite, SetCookie, SetCookieError,
 };
 pub use envelope::{Lifetimes, SessionId, SessionMeta};
 pub use error::{Error, ErrorKind};

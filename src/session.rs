@@ -24,7 +24,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::codec::{BROWSER_COOKIE_LIMIT, Codec, CodecError, MAX_VALUE_LIMIT};
-use crate::cookie::{CookieConfig, CookieConfigError, CookieTooLarge, MAX_COOKIE_LIFETIME};
+use crate::cookie::{
+    CookieConfig, CookieConfigError, CookieTooLarge, MAX_COOKIE_LIFETIME, SetCookieError,
+};
 use crate::cookie_header::{self, Incoming};
 use crate::envelope::{Lifetimes, SessionMeta};
 use crate::error::{Error, ErrorKind};
@@ -146,12 +148,37 @@ impl SessionConfig {
     }
 
     /// Binds cookies to an application or environment label as well as the
-    /// name.
+    /// name: a value sealed under one context never opens under another.
+    ///
+    /// Set a distinct context for every [`SessionManager`] that shares a
+    /// cookie name and keys with another, and in particular for managers
+    /// of different data types. The data is postcard-encoded, which is not
+    /// self-describing: a `SessionManager<Cart>` may well decode the bytes
+    /// of a `SessionManager<Account>` cookie into a `Cart` if nothing else
+    /// tells them apart.
     ///
     /// ```
-    /// # use sealed_session::{CookieConfig, SessionConfig};
-    /// let c = SessionConfig::new(CookieConfig::new("s")).context(b"shop-production");
-    /// # drop(c);
+    /// use http::HeaderMap;
+    /// use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    ///
+    /// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// let accounts = SessionManager::<u64>::new(
+    ///     SessionConfig::new(CookieConfig::default()).context(b"accounts"),
+    ///     keys.clone(),
+    /// )?;
+    /// let carts = SessionManager::<u64>::new(
+    ///     SessionConfig::new(CookieConfig::default()).context(b"carts"),
+    ///     keys,
+    /// )?;
+    /// let mut session = accounts.load(&HeaderMap::new(), Connection::new(None, true));
+    /// session.set(42);
+    /// let set_cookie = accounts.finish(session)?.set_cookie;
+    /// let pair = set_cookie[0].to_str()?.split(';').next().unwrap().to_owned();
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(http::header::COOKIE, pair.parse()?);
+    /// assert_eq!(accounts.load(&headers, Connection::new(None, true)).get(), Some(&42));
+    /// assert_eq!(carts.load(&headers, Connection::new(None, true)).get(), None, "other context");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn context(mut self, context: &[u8]) -> Self {
         self.context = context.to_vec();
@@ -343,6 +370,10 @@ pub enum SessionError {
     InsecureContext(Diagnostic),
     /// Sealing failed (randomness, clock, serialization, seal budget).
     Seal(Error),
+    /// A panic interrupted a change to the session (the handle's lock is
+    /// poisoned), so it is not saved: sealing half-changed data could
+    /// persist a broken session.
+    Poisoned,
 }
 
 impl fmt::Display for SessionError {
@@ -351,6 +382,9 @@ impl fmt::Display for SessionError {
             Self::TooLarge(err) => fmt::Display::fmt(err, f),
             Self::InsecureContext(diag) => write!(f, "refused to send a Secure cookie: {diag}"),
             Self::Seal(err) => write!(f, "cannot seal the session: {err}"),
+            Self::Poisoned => {
+                f.write_str("a panic interrupted a change to the session; it is not saved")
+            }
         }
     }
 }
@@ -386,6 +420,10 @@ pub enum Rejection {
     RevokedByTime,
     /// The validation hook refused it.
     RevokedByValidator,
+    /// More than one distinct cookie of the session's name authenticated,
+    /// as when a sibling subdomain plants its own valid cookie next to the
+    /// user's; all are refused rather than one picked.
+    Ambiguous,
 }
 
 impl Rejection {
@@ -535,6 +573,9 @@ struct Shared<T> {
     validate: Option<Arc<Validator<T>>>,
     /// Shared by every clone of the manager.
     not_before: Arc<AtomicU64>,
+    /// Refreshes and re-seals the handler did not ask for that failed and
+    /// were skipped; shared by every clone of the manager.
+    skipped_refreshes: Arc<AtomicU64>,
 }
 
 impl<T> Clone for Shared<T> {
@@ -547,6 +588,7 @@ impl<T> Clone for Shared<T> {
             migrate: self.migrate.clone(),
             validate: self.validate.clone(),
             not_before: Arc::clone(&self.not_before),
+            skipped_refreshes: Arc::clone(&self.skipped_refreshes),
         }
     }
 }
@@ -628,6 +670,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
                 migrate: None,
                 validate: None,
                 not_before: Arc::new(AtomicU64::new(0)),
+                skipped_refreshes: Arc::new(AtomicU64::new(0)),
             }),
         })
     }
@@ -711,6 +754,11 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// rotating keys). Takes effect on the next request, on this manager
     /// and its clones.
     ///
+    /// Issue times are sealed in whole seconds, so when `time` falls inside
+    /// a second, sessions issued during that whole second are rejected too,
+    /// including any issued just after `time`: a revocation never lets an
+    /// earlier session through.
+    ///
     /// ```
     /// # use std::time::SystemTime;
     /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
@@ -720,7 +768,11 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn revoke_issued_before(&self, time: SystemTime) {
-        let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        // Rounded up: a session issued earlier in the same second as `time`
+        // carries the same whole-second issue time.
+        let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| {
+            d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
+        });
         self.shared.not_before.fetch_max(secs, Ordering::Relaxed);
     }
 
@@ -770,6 +822,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
             dirty: false,
             renew: false,
             destroyed: false,
+            refresh_skipped: false,
             rejection: None,
         }
     }
@@ -822,6 +875,10 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
 
         #[cfg(feature = "tracing")]
         let fresh = matches!(session.state, State::Active { meta: None, .. });
+        // A refresh the handler did not ask for (idle refresh, old key,
+        // migrated data) never fails the request: when it cannot be sealed
+        // the client keeps its current, still valid cookie.
+        let requested = session.write_requested();
         let plan = match session.plan() {
             Plan::Nothing => return Ok(outcome),
             Plan::Fail(err) => return Err(SessionError::Seal(err)),
@@ -837,6 +894,10 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
             outcome.diagnostic = Some(diagnostic);
             match config.insecure {
                 InsecurePolicy::Send => {}
+                InsecurePolicy::Refuse if !requested => {
+                    self.skip_refresh(session, &SessionError::InsecureContext(diagnostic));
+                    return Ok(outcome);
+                }
                 InsecurePolicy::Refuse => return Err(SessionError::InsecureContext(diagnostic)),
                 InsecurePolicy::FollowScheme => {
                     cookie = std::borrow::Cow::Owned(config.cookie.clone().insecure_dev_only());
@@ -849,39 +910,28 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
         let mut keep_single = false;
         let mut sealed = None;
         if let Plan::Seal { meta, data } = plan {
-            let (value, parts) = shared
-                .codec
-                .seal_split(&session.keyring, &meta, data, |len| {
-                    parts_for(len, name, config.max_chunks)
-                })
-                .map_err(|err| self.too_large_or_seal(err))?;
-            let max_age = meta
-                .expires_at()
-                .and_then(|t| t.duration_since(session.now).ok())
-                .unwrap_or(Duration::ZERO);
-            if parts == 0 {
-                let set = cookie.set_cookie_at(&value, Some(max_age), session.now);
-                outcome
-                    .set_cookie
-                    .push(set.map_err(SessionError::TooLarge)?.into_header());
-                keep_single = true;
-            } else {
-                let size = chunk_len(name, config.max_chunks);
-                for (index, piece) in (0u8..).zip(split(&value, size)) {
-                    let chunk = cookie_header::chunk_name(name, index);
-                    let set = cookie.set_cookie_named(&chunk, piece, Some(max_age), session.now);
-                    outcome
-                        .set_cookie
-                        .push(set.map_err(SessionError::TooLarge)?.into_header());
+            match self.seal_cookies(session, &cookie, &meta, data) {
+                Ok((values, parts)) => {
+                    outcome.set_cookie = values;
+                    keep_single = parts == 0;
+                    keep_chunks = parts;
                 }
-                keep_chunks = parts;
+                Err(err) if !requested => {
+                    self.skip_refresh(session, &err);
+                    outcome.set_cookie.clear();
+                    return Ok(outcome);
+                }
+                Err(err) => return Err(err),
             }
             sealed = Some(meta);
         }
         // Delete what the browser holds and no longer needs: the old single
         // cookie, chunks past the new count, or everything on destroy.
+        // Removal headers of a validated configuration always render.
         if !keep_single && (session.incoming.single_present || session.destroyed) {
-            outcome.set_cookie.push(config.cookie.removal(name));
+            outcome
+                .set_cookie
+                .extend(config.cookie.removal_header(name).ok());
         }
         for index in session
             .incoming
@@ -889,16 +939,98 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
             .iter()
             .filter(|i| **i >= keep_chunks)
         {
-            outcome.set_cookie.push(
+            outcome.set_cookie.extend(
                 config
                     .cookie
-                    .removal(&cookie_header::chunk_name(name, *index)),
+                    .removal_header(&cookie_header::chunk_name(name, *index))
+                    .ok(),
             );
         }
         #[cfg(feature = "tracing")]
         log_lifecycle(sealed.as_ref(), fresh, session);
         session.mark_saved(sealed, keep_single, keep_chunks);
         Ok(outcome)
+    }
+
+    /// Seals `data` and renders its cookies: one, or `parts` chunks.
+    fn seal_cookies(
+        &self,
+        session: &Session<T>,
+        cookie: &CookieConfig,
+        meta: &SessionMeta,
+        data: &T,
+    ) -> Result<(Vec<HeaderValue>, u8), SessionError> {
+        let config = &self.shared.config;
+        let name = config.cookie.name();
+        let (value, parts) = self
+            .shared
+            .codec
+            .seal_split(&session.keyring, meta, data, |len| {
+                parts_for(len, name, config.max_chunks)
+            })
+            .map_err(|err| self.too_large_or_seal(err))?;
+        let max_age = meta
+            .expires_at()
+            .and_then(|t| t.duration_since(session.now).ok())
+            .unwrap_or(Duration::ZERO);
+        let mut values = Vec::with_capacity(usize::from(parts.max(1)));
+        if parts == 0 {
+            let set = cookie.set_cookie_named(name, &value, Some(max_age), session.now);
+            values.push(set.map_err(set_cookie_error)?.into_header());
+        } else {
+            let size = chunk_len(name, config.max_chunks);
+            for (index, piece) in (0u8..).zip(split(&value, size)) {
+                let chunk = cookie_header::chunk_name(name, index);
+                let set = cookie.set_cookie_named(&chunk, piece, Some(max_age), session.now);
+                values.push(set.map_err(set_cookie_error)?.into_header());
+            }
+        }
+        Ok((values, parts))
+    }
+
+    /// Records a refresh the handler did not ask for that could not be
+    /// sealed: counted, logged once for this session, and not retried on
+    /// this request.
+    fn skip_refresh(&self, session: &mut Session<T>, err: &SessionError) {
+        session.refresh_skipped = true;
+        self.shared
+            .skipped_refreshes
+            .fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "tracing")]
+        {
+            let kind = match err {
+                SessionError::Seal(err) => Some(err.kind()),
+                SessionError::TooLarge(_) => Some(ErrorKind::TooLarge),
+                _ => None,
+            };
+            tracing::warn!(
+                target: "sealed_session",
+                kind = ?kind,
+                key_id = session.keyring.primary_id(),
+                reason = %err,
+                "session refresh skipped: the client keeps its current cookie"
+            );
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = err;
+    }
+
+    /// How many refreshes and re-seals the handler did not ask for (idle
+    /// refresh, a cookie under an old key, migrated data) could not be
+    /// sealed and were skipped, across this manager and its clones. The
+    /// requests still succeeded with the client's current cookie; a rising
+    /// count means a key's seal budget is spent or sessions outgrew their
+    /// cookie, and each skip is logged with its reason.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys)?;
+    /// assert_eq!(manager.skipped_refreshes(), 0);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn skipped_refreshes(&self) -> u64 {
+        self.shared.skipped_refreshes.load(Ordering::Relaxed)
     }
 
     fn too_large_or_seal(&self, err: Error) -> SessionError {
@@ -921,6 +1053,15 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
             }),
             _ => SessionError::Seal(err),
         }
+    }
+}
+
+fn set_cookie_error(err: SetCookieError) -> SessionError {
+    match err {
+        SetCookieError::TooLarge(err) => SessionError::TooLarge(err),
+        // The configuration, names and sealed values are validated; this
+        // is not reachable, but never becomes an empty header.
+        _ => SessionError::Seal(Error::new(ErrorKind::Malformed)),
     }
 }
 
@@ -989,13 +1130,26 @@ fn report_once(diagnostic: &Diagnostic) {
 /// The `Set-Cookie` values for a response, and any deployment problem
 /// noticed.
 #[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
     /// Header values to append as `Set-Cookie`, at most one per cookie name.
     pub set_cookie: Vec<HeaderValue>,
     /// Set when a `Secure` cookie went out (or was refused) on a request
     /// judged plain HTTP.
     pub diagnostic: Option<Diagnostic>,
+}
+
+impl fmt::Debug for Outcome {
+    /// Sealed values are bearer credentials: only their count is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outcome")
+            .field(
+                "set_cookie",
+                &format_args!("<{} redacted>", self.set_cookie.len()),
+            )
+            .field("diagnostic", &self.diagnostic)
+            .finish()
+    }
 }
 
 enum State<T> {
@@ -1034,6 +1188,8 @@ pub struct Session<T> {
     dirty: bool,
     renew: bool,
     destroyed: bool,
+    /// A refresh the handler did not ask for failed on this request.
+    refresh_skipped: bool,
     rejection: Option<Rejection>,
 }
 
@@ -1071,22 +1227,35 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             candidates.push((*parts, value.as_str()));
         }
         let mut last_rejection = None;
+        let mut opened: Option<(&str, State<T>)> = None;
         for (parts, value) in candidates {
+            if opened.as_ref().is_some_and(|(first, _)| *first == value) {
+                continue;
+            }
             match self.open_one(&shared, parts, value) {
-                Ok(state) => {
-                    #[cfg(feature = "tracing")]
-                    if let State::Active {
-                        needs_reseal: true, ..
-                    } = &state
-                    {
-                        tracing::debug!(target: "sealed_session", "session re-sealed: old key or data version");
-                    }
-                    self.state = state;
-                    self.rejection = None;
-                    return;
+                // A second, different value that also authenticates: a
+                // sibling subdomain may have planted it (with a longer Path
+                // browsers send it first). Trust neither.
+                Ok(_) if opened.is_some() => {
+                    opened = None;
+                    last_rejection = Some(Rejection::Ambiguous);
+                    break;
                 }
+                Ok(state) => opened = Some((value, state)),
                 Err(rejection) => last_rejection = Some(rejection),
             }
+        }
+        if let Some((_, state)) = opened {
+            #[cfg(feature = "tracing")]
+            if let State::Active {
+                needs_reseal: true, ..
+            } = &state
+            {
+                tracing::debug!(target: "sealed_session", "session re-sealed: old key or data version");
+            }
+            self.state = state;
+            self.rejection = None;
+            return;
         }
         #[cfg(feature = "tracing")]
         if let Some(rejection) = &last_rejection {
@@ -1336,13 +1505,14 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                     Some(meta) => {
                         let refresh = self.dirty
                             || self.renew
-                            || *needs_reseal
-                            || idle_refresh_due(
-                                meta,
-                                lifetimes.idle,
-                                config.idle_refresh,
-                                self.now,
-                            );
+                            || (!self.refresh_skipped
+                                && (*needs_reseal
+                                    || idle_refresh_due(
+                                        meta,
+                                        lifetimes.idle,
+                                        config.idle_refresh,
+                                        self.now,
+                                    )));
                         if !refresh {
                             return Plan::Nothing;
                         }
@@ -1356,6 +1526,18 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 Plan::Seal { meta, data }
             }
         }
+    }
+
+    /// Whether the handler asked for a write: changed data, a new or
+    /// regenerated session, or `renew()`.
+    fn write_requested(&self) -> bool {
+        self.dirty || self.renew || matches!(self.state, State::Active { meta: None, .. })
+    }
+
+    /// Whether the handler looked at or changed the session at all: its
+    /// response then depends on the request's cookie.
+    pub(crate) fn was_opened(&self) -> bool {
+        !matches!(self.state, State::Pending)
     }
 
     /// Records that the browser now holds what `outcome` sent: later saves

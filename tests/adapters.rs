@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{CACHE_CONTROL, COOKIE, SET_COOKIE};
+use reqwest::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use reqwest::{Client, Response, StatusCode};
 use sealed_session::{
     Clock, CookieConfig, InsecurePolicy, KeyId, KeySpec, Keyring, KeyringHandle, ProxyTrust,
@@ -267,6 +267,73 @@ fn adversarial_cookie_headers(rng: &Rng) -> Vec<Vec<u8>> {
 mod scenarios {
     use super::*;
 
+    /// Shared caches must never hand one user's session page to another.
+    pub(super) async fn caching_headers_follow_the_session(kind: Kind) {
+        let server = start(kind, manager(KeyringHandle::new(keyring(1, 1)))).await;
+        let client = browser();
+
+        let untouched = client
+            .get(server.url("/static"))
+            .send()
+            .await
+            .expect("static");
+        assert!(untouched.headers().get(CACHE_CONTROL).is_none());
+        assert!(untouched.headers().get(VARY).is_none());
+
+        let login = client
+            .post(server.url("/login/alice"))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(login.headers()[CACHE_CONTROL], "no-store");
+        assert_eq!(login.headers()[VARY], "Cookie");
+
+        let home = client.get(server.url("/")).send().await.expect("home");
+        assert!(set_cookies(&home).is_empty());
+        assert_eq!(home.headers()[CACHE_CONTROL], "private");
+        let vary: Vec<_> = home.headers().get_all(VARY).iter().collect();
+        assert_eq!(vary, ["Cookie"], "exactly one Vary: Cookie");
+
+        // The handler's own choice stands; the response still varies.
+        let cached = client
+            .get(server.url("/cached"))
+            .send()
+            .await
+            .expect("cached");
+        assert_eq!(cached.headers()[CACHE_CONTROL], "max-age=60");
+        assert_eq!(cached.headers()[VARY], "Cookie");
+        assert_eq!(text(cached).await, "alice");
+    }
+
+    /// A handler that destroys the session and then fails still logs the
+    /// user out.
+    pub(super) async fn a_failing_handler_still_sends_the_logout(kind: Kind) {
+        let server = start(kind, manager(KeyringHandle::new(keyring(1, 1)))).await;
+        let client = browser();
+        client
+            .post(server.url("/login/alice"))
+            .send()
+            .await
+            .expect("login");
+        let failed = client
+            .post(server.url("/logout/failing"))
+            .send()
+            .await
+            .expect("logout");
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let removal = set_cookies(&failed);
+        assert_eq!(removal.len(), 1, "{removal:?}");
+        assert!(removal[0].starts_with("__Host-session=; "), "{removal:?}");
+        assert!(removal[0].contains("Max-Age=0"));
+        assert_eq!(failed.headers()[CACHE_CONTROL], "no-store");
+        let dashboard = client
+            .get(server.url("/dashboard"))
+            .send()
+            .await
+            .expect("dash");
+        assert_eq!(dashboard.status(), StatusCode::UNAUTHORIZED);
+    }
+
     pub(super) async fn login_dashboard_logout(kind: Kind) {
         let keys = KeyringHandle::new(keyring(1, 1));
         let server = start(kind, manager(keys)).await;
@@ -277,7 +344,9 @@ mod scenarios {
             set_cookies(&home).is_empty(),
             "no cookie before data is set"
         );
-        assert!(home.headers().get(CACHE_CONTROL).is_none());
+        // Built from the (empty) session: private to this client.
+        assert_eq!(home.headers()[CACHE_CONTROL], "private");
+        assert_eq!(home.headers()[VARY], "Cookie");
         assert_eq!(text(home).await, "anonymous");
 
         let denied = client
@@ -341,7 +410,8 @@ mod scenarios {
             set_cookies(&dashboard).is_empty(),
             "unchanged: no Set-Cookie"
         );
-        assert!(dashboard.headers().get(CACHE_CONTROL).is_none());
+        assert_eq!(dashboard.headers()[CACHE_CONTROL], "private");
+        assert_eq!(dashboard.headers()[VARY], "Cookie");
         assert_eq!(text(dashboard).await, "dashboard:alice");
 
         let logout = client
@@ -880,6 +950,16 @@ macro_rules! acceptance_suite {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn caching_headers_follow_the_session() {
+                scenarios::caching_headers_follow_the_session($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn a_failing_handler_still_sends_the_logout() {
+                scenarios::a_failing_handler_still_sends_the_logout($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn bad_cookies_are_empty_sessions_and_indistinguishable() {
                 scenarios::bad_cookies_are_empty_sessions_and_indistinguishable($kind).await;
             }
@@ -945,11 +1025,30 @@ mod routes {
     use super::{Account, TOO_BIG};
 
     pub(super) type Session = SessionHandle<Account>;
-    pub(super) type Reply = (u16, String);
     pub(super) type Handler = fn(&Session, &str) -> Reply;
 
+    /// What a handler answers, in framework-neutral terms.
+    pub(super) struct Reply {
+        pub(super) status: u16,
+        pub(super) body: String,
+        /// A `Cache-Control` the handler sets itself.
+        pub(super) cache_control: Option<&'static str>,
+        /// Fail as the framework's error type where it has one (actix-web's
+        /// handler `Err`), rather than as a response.
+        pub(super) as_error: bool,
+    }
+
+    fn reply(status: u16, body: impl Into<String>) -> Reply {
+        Reply {
+            status,
+            body: body.into(),
+            cache_control: None,
+            as_error: false,
+        }
+    }
+
     /// Method, path (`{user}` is the one parameter) and handler.
-    pub(super) const ALL: [(&str, &str, Handler); 7] = [
+    pub(super) const ALL: [(&str, &str, Handler); 10] = [
         ("GET", "/", home),
         ("POST", "/login/{user}", login),
         ("GET", "/dashboard", dashboard),
@@ -957,14 +1056,39 @@ mod routes {
         ("POST", "/bump", bump),
         ("POST", "/big/unhandled", big_unhandled),
         ("POST", "/big/handled", big_handled),
+        ("GET", "/static", untouched),
+        ("GET", "/cached", cached),
+        ("POST", "/logout/failing", logout_failing),
     ];
+
+    fn untouched(_: &Session, _: &str) -> Reply {
+        reply(200, "no session needed")
+    }
+
+    /// Reads the session but chooses its own caching.
+    fn cached(session: &Session, _: &str) -> Reply {
+        let user = session.with(|a| a.map(|a| a.user.clone()));
+        Reply {
+            cache_control: Some("max-age=60"),
+            ..reply(200, user.unwrap_or_default())
+        }
+    }
+
+    /// Logs out, then fails.
+    fn logout_failing(session: &Session, _: &str) -> Reply {
+        session.destroy();
+        Reply {
+            as_error: true,
+            ..reply(500, "failed after logout")
+        }
+    }
 
     fn home(session: &Session, _: &str) -> Reply {
         let body = match session.get() {
             Some(a) => format!("user:{} visits:{}", a.user, a.visits),
             None => "anonymous".to_owned(),
         };
-        (200, body)
+        reply(200, body)
     }
 
     fn login(session: &Session, user: &str) -> Reply {
@@ -973,19 +1097,19 @@ mod routes {
             user: user.to_owned(),
             ..Account::default()
         });
-        (200, "ok".to_owned())
+        reply(200, "ok")
     }
 
     fn dashboard(session: &Session, _: &str) -> Reply {
         match session.get() {
-            Some(a) => (200, format!("dashboard:{}", a.user)),
-            None => (401, "login first".to_owned()),
+            Some(a) => reply(200, format!("dashboard:{}", a.user)),
+            None => reply(401, "login first"),
         }
     }
 
     fn logout(session: &Session, _: &str) -> Reply {
         session.destroy();
-        (200, "bye".to_owned())
+        reply(200, "bye")
     }
 
     fn bump(session: &Session, _: &str) -> Reply {
@@ -994,8 +1118,8 @@ mod routes {
             a.visits
         });
         match visits {
-            Some(visits) => (200, visits.to_string()),
-            None => (401, String::new()),
+            Some(visits) => reply(200, visits.to_string()),
+            None => reply(401, ""),
         }
     }
 
@@ -1005,7 +1129,7 @@ mod routes {
 
     fn big_unhandled(session: &Session, _: &str) -> Reply {
         session.update(oversized);
-        (200, "should never be seen".to_owned())
+        reply(200, "should never be seen")
     }
 
     fn big_handled(session: &Session, _: &str) -> Reply {
@@ -1013,9 +1137,9 @@ mod routes {
         match session.save() {
             Err(SessionError::TooLarge(_)) => {
                 session.update(|a| a.blob.clear());
-                (413, "too large: handled".to_owned())
+                reply(413, "too large: handled")
             }
-            other => (200, format!("unexpected: {other:?}")),
+            other => reply(200, format!("unexpected: {other:?}")),
         }
     }
 }
@@ -1035,9 +1159,16 @@ mod axum_app {
     use super::routes::{self, Reply, Session};
     use super::{Account, Server};
 
-    fn respond((status, body): Reply) -> Response {
-        let status = StatusCode::from_u16(status).expect("status");
-        (status, body).into_response()
+    fn respond(reply: Reply) -> Response {
+        let status = StatusCode::from_u16(reply.status).expect("status");
+        let mut response = (status, reply.body).into_response();
+        if let Some(value) = reply.cache_control {
+            response.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static(value),
+            );
+        }
+        response
     }
 
     pub(super) async fn start(manager: SessionManager<Account>) -> Server {
@@ -1092,9 +1223,18 @@ mod actix_app {
                     for (method, path, handler) in routes::ALL {
                         let run = move |session: Session, request: HttpRequest| async move {
                             let user = request.match_info().get("user").unwrap_or("").to_owned();
-                            let (status, body) = handler(&session, &user);
-                            HttpResponse::build(StatusCode::from_u16(status).expect("status"))
-                                .body(body)
+                            let reply = handler(&session, &user);
+                            if reply.as_error {
+                                return Err(actix_web::error::ErrorInternalServerError(reply.body));
+                            }
+                            let mut response = HttpResponse::build(
+                                StatusCode::from_u16(reply.status).expect("status"),
+                            );
+                            if let Some(value) = reply.cache_control {
+                                response
+                                    .insert_header((actix_web::http::header::CACHE_CONTROL, value));
+                            }
+                            Ok::<_, actix_web::Error>(response.body(reply.body))
                         };
                         let route = if method == "GET" {
                             web::get()

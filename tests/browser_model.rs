@@ -166,7 +166,7 @@ fn every_valid_configuration_is_stored_and_removed() {
             header.contains("; SameSite="),
             "explicit SameSite: {header}"
         );
-        let removal = config.removal(config.name());
+        let removal = config.removal(config.name()).expect("valid");
         jar.receive(&APP, removal.to_str().expect("ascii"))
             .expect("removal accepted");
         assert!(jar.get(config.name()).is_none(), "removed by {removal:?}");
@@ -187,8 +187,15 @@ fn removal_with_another_path_leaves_the_cookie() {
     )
     .expect("stored");
     let other = CookieConfig::new("plain").path("/");
-    jar.receive(&APP, other.removal("plain").to_str().expect("ascii"))
-        .expect("accepted");
+    jar.receive(
+        &APP,
+        other
+            .removal("plain")
+            .expect("valid")
+            .to_str()
+            .expect("ascii"),
+    )
+    .expect("accepted");
     assert_eq!(jar.get("plain").map(|c| c.value.as_str()), Some("v"));
 }
 

@@ -1008,3 +1008,138 @@ fn refusing_insecure_contexts_never_turns_a_bad_cookie_into_an_error() {
         Err(SessionError::InsecureContext(_))
     ));
 }
+
+#[test]
+fn two_distinct_valid_cookies_are_both_refused() {
+    let app = app();
+    let mut alice = Jar::default();
+    app.login(&mut alice, "alice");
+    let mut mallory = Jar::default();
+    app.login(&mut mallory, "mallory");
+    let (a, m) = (&alice.0["__Host-s"], &mallory.0["__Host-s"]);
+    // A sibling subdomain planted Mallory's cookie with a longer Path, so
+    // the browser sends it first; which one is the user's cannot be told.
+    for line in [
+        format!("__Host-s={m}; __Host-s={a}"),
+        format!("__Host-s={a}; __Host-s=junk; __Host-s={m}"),
+    ] {
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(&line).expect("header"));
+        let mut session = app.manager.load(&headers, HTTPS);
+        assert_eq!(session.get(), None, "{line}");
+        assert_eq!(session.rejection(), Some(&Rejection::Ambiguous));
+        let outcome = app.manager.finish(session).expect("finish");
+        assert_eq!(names(&outcome.set_cookie), vec!["__Host-s"], "removed");
+    }
+    // The same value twice is one cookie, not a conflict.
+    let mut headers = HeaderMap::new();
+    let line = format!("__Host-s={a}; __Host-s={a}");
+    headers.insert(COOKIE, HeaderValue::from_str(&line).expect("header"));
+    let mut session = app.manager.load(&headers, HTTPS);
+    assert_eq!(session.get().map(|u| u.name.as_str()), Some("alice"));
+}
+
+#[test]
+fn revocation_covers_the_whole_second_of_its_time() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    // Issued at T0 (whole seconds); revoked at T0 + 0.5 s.
+    app.manager
+        .revoke_issued_before(UNIX_EPOCH + Duration::from_millis(T0 * 1000 + 500));
+    let ((seen, why), _) = app.request(&mut jar.clone(), |s| {
+        (s.get().cloned(), s.rejection().cloned())
+    });
+    assert_eq!((seen, why), (None, Some(Rejection::RevokedByTime)));
+    app.clock.advance(1);
+    let mut fresh = Jar::default();
+    app.login(&mut fresh, "alice");
+    assert!(app.request(&mut fresh, |s| s.get().cloned()).0.is_some());
+}
+
+/// Logs in under `manager` and returns the jar, or the save error.
+fn try_login(manager: &SessionManager<User>, name: &str) -> Result<Jar, SessionError> {
+    let mut jar = Jar::default();
+    let mut session = manager.load(&jar.headers(), HTTPS);
+    session.set(user(name));
+    jar.apply(&manager.finish(session)?.set_cookie);
+    Ok(jar)
+}
+
+#[test]
+fn a_spent_seal_budget_never_fails_a_read_only_refresh() {
+    let clock = TestClock::new();
+    let spec = KeySpec::new(1, key(1))
+        .suite(sealed_session::Suite::Aes256Gcm)
+        .seal_budget(1);
+    let manager = SessionManager::new(
+        SessionConfig::new(CookieConfig::new("__Host-s")),
+        KeyringHandle::new(Keyring::new(spec)),
+    )
+    .expect("config")
+    .with_clock(clock.clone());
+    let mut jar = try_login(&manager, "alice").expect("the one seal in budget");
+    let before = jar.clone();
+    // Past the idle-refresh threshold: this read would re-seal.
+    clock.advance(20 * 60);
+    let mut session = manager.load(&jar.headers(), HTTPS);
+    assert_eq!(session.get().map(|u| u.name.as_str()), Some("alice"));
+    let outcome = manager.save(&mut session).expect("a read never fails");
+    assert!(outcome.set_cookie.is_empty(), "the current cookie stays");
+    assert_eq!(manager.skipped_refreshes(), 1);
+    // Not retried within the same request.
+    assert!(
+        manager
+            .finish(session)
+            .expect("finish")
+            .set_cookie
+            .is_empty()
+    );
+    assert_eq!(manager.skipped_refreshes(), 1);
+    jar.apply(&[]);
+    assert_eq!(jar.0, before.0);
+    // A write the handler asked for still reports the failure.
+    let mut session = manager.load(&jar.headers(), HTTPS);
+    session.set(user("bob"));
+    let err = manager.finish(session).expect_err("budget spent");
+    assert!(matches!(err, SessionError::Seal(e) if e.kind() == ErrorKind::KeyExhausted));
+}
+
+#[test]
+fn a_reseal_that_outgrows_the_cookie_after_rotation_sends_nothing() {
+    // AES-256-GCM's 12-byte nonce becomes XAES-256-GCM's 24 bytes: a
+    // session that just fitted no longer does under the new primary.
+    let clock = TestClock::new();
+    let aes = || KeySpec::new(1, key(1)).suite(sealed_session::Suite::Aes256Gcm);
+    let keys = KeyringHandle::new(Keyring::new(aes()));
+    let manager = SessionManager::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)
+        .expect("config")
+        .with_clock(clock.clone());
+    let mut name_len = 2900;
+    while try_login(&manager, &"n".repeat(name_len + 1)).is_ok() {
+        name_len += 1;
+    }
+    let jar = try_login(&manager, &"n".repeat(name_len)).expect("fits under AES-256-GCM");
+    manager
+        .keys()
+        .update(|ring| {
+            ring.add_accept_only(KeySpec::new(2, key(2)))?;
+            ring.promote(2)
+        })
+        .expect("rotate");
+    let mut session = manager.load(&jar.headers(), HTTPS);
+    assert_eq!(session.get().map(|u| u.name.len()), Some(name_len));
+    let outcome = manager.finish(session).expect("never a 500 for a re-seal");
+    assert!(
+        outcome.set_cookie.is_empty(),
+        "the old-key cookie stays valid"
+    );
+    assert_eq!(manager.skipped_refreshes(), 1);
+    // The handler asking for a change gets the typed error.
+    let mut session = manager.load(&jar.headers(), HTTPS);
+    session.get_mut().expect("session").visits += 1;
+    assert!(matches!(
+        manager.finish(session),
+        Err(SessionError::TooLarge(_))
+    ));
+}

@@ -148,3 +148,90 @@ fn dropping_secure_is_announced_at_startup() {
     let logged = capture.text();
     assert!(logged.contains("for development only"), "{logged}");
 }
+
+#[test]
+fn aes_gcm_keys_warn_at_half_and_nine_tenths_of_their_seal_budget() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .finish();
+    let spec = KeySpec::new(4, common::key(4))
+        .suite(sealed_session::Suite::Aes256Gcm)
+        .seal_budget(10);
+    let keys = KeyringHandle::new(Keyring::new(spec));
+    let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::default()), keys)
+        .expect("config");
+    tracing::subscriber::with_default(subscriber, || {
+        for seal in 1..=10 {
+            issue(&manager, "x");
+            let log = capture.text();
+            let warnings = log.matches("of its seal budget").count();
+            let expected = match seal {
+                0..5 => 0,
+                5..9 => 1,
+                _ => 2,
+            };
+            assert_eq!(warnings, expected, "after {seal} seals:\n{log}");
+        }
+    });
+    let log = capture.text();
+    assert!(
+        log.contains("50 % of its seal budget") && log.contains("key_id=4"),
+        "{log}"
+    );
+    assert!(log.contains("90 % of its seal budget"), "{log}");
+    let ring = manager.keys().current();
+    assert_eq!(
+        (ring.seal_count(4), ring.seal_budget(4)),
+        (Some(10), Some(10))
+    );
+}
+
+#[test]
+fn a_skipped_refresh_is_logged_with_its_kind_and_key() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .finish();
+    let spec = KeySpec::new(6, common::key(6))
+        .suite(sealed_session::Suite::Aes256Gcm)
+        .seal_budget(1);
+    let keys = KeyringHandle::new(Keyring::new(spec));
+    let manager =
+        SessionManager::<String>::new(SessionConfig::new(CookieConfig::default()), keys.clone())
+            .expect("config");
+    let pair = issue(&manager, "alice");
+    // Rotation makes the next read re-seal the cookie under key 7, whose
+    // budget is spent as well.
+    keys.update(|ring| {
+        ring.add_accept_only(
+            KeySpec::new(7, common::key(7))
+                .suite(sealed_session::Suite::Aes256Gcm)
+                .seal_budget(0),
+        )?;
+        ring.promote(7)
+    })
+    .expect("rotate");
+    tracing::subscriber::with_default(subscriber, || {
+        let mut session = manager.load(&cookie_headers(&pair), Connection::new(None, true));
+        assert_eq!(session.get().map(String::as_str), Some("alice"));
+        assert!(
+            manager
+                .finish(session)
+                .expect("no 500")
+                .set_cookie
+                .is_empty()
+        );
+    });
+    let log = capture.text();
+    assert_eq!(log.matches("session refresh skipped").count(), 1, "{log}");
+    assert!(
+        log.contains("KeyExhausted") && log.contains("key_id=7"),
+        "{log}"
+    );
+    assert!(!log.contains(pair.split_once('=').expect("pair").1));
+}

@@ -44,12 +44,33 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
+        let result = ready!(this.inner.poll(cx));
         let Some(handle) = this.handle.take() else {
-            return Poll::Ready(Ok(response));
+            return Poll::Ready(result);
+        };
+        let mut response = match result {
+            Ok(response) => response,
+            Err(err) => {
+                // No response to carry the cookies: say so, so that the
+                // error is mapped to a response inside this layer.
+                if let Verdict::Pass { set_cookie, .. } = handle.verdict()
+                    && !set_cookie.is_empty()
+                {
+                    tracing::warn!(
+                        target: "sealed_session",
+                        dropped = set_cookie.len(),
+                        "the inner service failed, so the session's Set-Cookie values \
+                         are lost: turn errors into responses inside SessionLayer \
+                         (e.g. with HandleErrorLayer)"
+                    );
+                }
+                return Poll::Ready(Err(err));
+            }
         };
         match handle.verdict() {
-            Verdict::Pass(set_cookie) => super::apply(response.headers_mut(), set_cookie),
+            Verdict::Pass { set_cookie, opened } => {
+                super::apply(response.headers_mut(), set_cookie, opened)
+            }
             Verdict::InternalError => {
                 // Nothing of the handler's answer or the reason leaks out.
                 response = Response::new(B::default());

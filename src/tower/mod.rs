@@ -15,7 +15,15 @@
 //! - A save that fails (session too large for its cookie, a `Secure`
 //!   cookie refused on plain HTTP) reaches a handler that calls
 //!   [`SessionHandle::save`]; otherwise the response becomes a bare `500`
-//!   and the reason is logged through `tracing`.
+//!   and the reason is logged through `tracing`. A refresh the handler did
+//!   not ask for never fails: the client keeps its current cookie.
+//! - A response whose handler looked at the session gets `Vary: Cookie`
+//!   and, unless the handler set its own, `Cache-Control: private`; one
+//!   that sets a cookie gets `Cache-Control: no-store`.
+//! - An inner service that fails with an error (rather than an error
+//!   response) leaves no response to carry the session's cookies; the
+//!   layer logs a warning. Turn errors into responses inside
+//!   [`SessionLayer`] (axum handlers always do).
 //!
 //! # Deployment caveat
 //!
@@ -70,16 +78,27 @@ pub use self::layer::SessionLayer;
 pub use self::service::SessionService;
 pub use crate::SessionHandle;
 
-use http::header::{CACHE_CONTROL, SET_COOKIE};
+use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue};
 
-/// Writes the session's cookies into a response's headers.
-fn apply(headers: &mut HeaderMap, set_cookie: Vec<HeaderValue>) {
-    if set_cookie.is_empty() {
-        return;
-    }
+use crate::handle::cache_headers;
+
+/// Appends the session's `Set-Cookie` values and the caching headers they
+/// call for.
+fn apply(headers: &mut HeaderMap, set_cookie: Vec<HeaderValue>, opened: bool) {
+    let caching = cache_headers(
+        opened,
+        !set_cookie.is_empty(),
+        headers.contains_key(CACHE_CONTROL),
+        headers.get_all(VARY).iter().map(HeaderValue::as_bytes),
+    );
     for value in set_cookie {
         headers.append(SET_COOKIE, value);
     }
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(value) = caching.cache_control {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    if caching.vary_cookie {
+        headers.append(VARY, HeaderValue::from_static("Cookie"));
+    }
 }
