@@ -193,20 +193,28 @@
 )]
 
 mod codec;
-mod cookie;
-mod cookie_header;
+#[path = "codec/envelope.rs"]
 mod envelope;
+#[cfg(test)]
+#[path = "codec/vectors.rs"]
+mod vectors;
+#[path = "cookie/config.rs"]
+mod cookie;
+#[path = "cookie/request.rs"]
+mod cookie_header;
 mod error;
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 mod handle;
+#[path = "keys/key.rs"]
 mod key;
+#[path = "keys/keyring.rs"]
 mod keyring;
 mod proxy;
+#[path = "keys/rng.rs"]
 mod rng;
 mod session;
+#[path = "keys/suite.rs"]
 mod suite;
-#[cfg(test)]
-mod vectors;
 
 #[cfg(feature = "actix-web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
