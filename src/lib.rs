@@ -193,15 +193,12 @@
 )]
 
 mod codec;
-#[path = "codec/envelope.rs"]
-mod envelope;
-#[cfg(test)]
-#[path = "codec/vectors.rs"]
-mod vectors;
 #[path = "cookie/config.rs"]
 mod cookie;
 #[path = "cookie/request.rs"]
 mod cookie_header;
+#[path = "codec/envelope.rs"]
+mod envelope;
 mod error;
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 mod handle;
@@ -209,12 +206,17 @@ mod handle;
 mod key;
 #[path = "keys/keyring.rs"]
 mod keyring;
+#[path = "keys/handle.rs"]
+mod keyring_handle;
 mod proxy;
 #[path = "keys/rng.rs"]
 mod rng;
 mod session;
 #[path = "keys/suite.rs"]
 mod suite;
+#[cfg(test)]
+#[path = "codec/vectors.rs"]
+mod vectors;
 
 #[cfg(feature = "actix-web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
@@ -237,10 +239,11 @@ pub use error::{Error, ErrorKind};
 pub use handle::SessionHandle;
 pub use key::{KEY_LEN, Key, KeyError};
 pub use keyring::{DEFAULT_AES_GCM_SEAL_BUDGET, KeyId, KeySpec, Keyring, KeyringError};
+pub use keyring_handle::KeyringHandle;
 pub use proxy::{ProxyConfigError, ProxyTrust, SchemeDecision, SchemeSource};
 pub use session::{
-    Clock, ConfigError, Connection, Diagnostic, InsecurePolicy, KeyringHandle, MAX_CHUNKS, Outcome,
-    Rejection, Session, SessionConfig, SessionError, SessionManager, SessionMap, SystemClock,
+    Clock, ConfigError, Connection, Diagnostic, InsecurePolicy, MAX_CHUNKS, Outcome, Rejection,
+    Session, SessionConfig, SessionError, SessionManager, SessionMap, SystemClock,
 };
 pub use suite::{Suite, UnknownSuite};
 

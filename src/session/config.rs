@@ -1,0 +1,271 @@
+//! What a [`SessionManager`](super::SessionManager) is built from, checked
+//! at startup.
+
+use std::time::Duration;
+
+use crate::codec::{BROWSER_COOKIE_LIMIT, Codec, MAX_VALUE_LIMIT};
+use crate::cookie::{CookieConfig, MAX_COOKIE_LIFETIME};
+use crate::envelope::Lifetimes;
+use crate::proxy::ProxyTrust;
+
+use super::ConfigError;
+
+/// Most cookies one session may be split over.
+pub const MAX_CHUNKS: u8 = 16;
+
+/// What to do when a `Secure` cookie would go out on a request judged to
+/// be plain HTTP (see [`ProxyTrust`]). Every choice also reports a
+/// [`Diagnostic`]; none is silent.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InsecurePolicy {
+    /// Send the cookie anyway; the browser decides (it keeps `Secure`
+    /// cookies from `http://localhost`, drops them elsewhere).
+    #[default]
+    Send,
+    /// Refuse: finishing the session fails with
+    /// [`SessionError::InsecureContext`].
+    Refuse,
+    /// Drop `Secure` from cookies sent over plain HTTP (development only;
+    /// not allowed with `__Host-`/`__Secure-` names, `SameSite=None` or
+    /// `Partitioned`).
+    FollowScheme,
+}
+
+/// Session configuration: the cookie, lifetimes and policies. Checked once
+/// by [`SessionManager::new`].
+///
+/// ```
+/// use std::time::Duration;
+/// use sealed_session::{CookieConfig, Lifetimes, SessionConfig};
+///
+/// let config = SessionConfig::new(CookieConfig::new("__Host-session"))
+///     .lifetimes(Lifetimes::new(Some(Duration::from_secs(8 * 3600)), Some(Duration::from_secs(900))))
+///     .idle_refresh_after(0.5)
+///     .clock_skew(Duration::from_secs(30));
+/// # drop(config);
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    pub(super) cookie: CookieConfig,
+    pub(super) lifetimes: Lifetimes,
+    pub(super) idle_refresh: f64,
+    pub(super) clock_skew: Duration,
+    pub(super) context: Vec<u8>,
+    pub(super) max_chunks: u8,
+    pub(super) data_version: u32,
+    pub(super) insecure: InsecurePolicy,
+    pub(super) proxy: ProxyTrust,
+}
+
+impl SessionConfig {
+    /// Defaults: 12 h absolute lifetime, 30 min idle timeout, refresh after
+    /// half the idle window, 60 s clock skew, no chunking, data version 0,
+    /// [`InsecurePolicy::Send`], no trusted proxy.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, SessionConfig};
+    /// let config = SessionConfig::new(CookieConfig::new("__Host-s"));
+    /// # drop(config);
+    /// ```
+    pub fn new(cookie: CookieConfig) -> Self {
+        Self {
+            cookie,
+            lifetimes: Lifetimes::default(),
+            idle_refresh: 0.5,
+            clock_skew: Duration::from_secs(60),
+            context: Vec::new(),
+            max_chunks: 0,
+            data_version: 0,
+            insecure: InsecurePolicy::Send,
+            proxy: ProxyTrust::none(),
+        }
+    }
+
+    /// Absolute lifetime and idle timeout; at least one, each at most 400
+    /// days.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use sealed_session::{CookieConfig, Lifetimes, SessionConfig};
+    /// let c = SessionConfig::new(CookieConfig::new("s")).lifetimes(Lifetimes::new(None, Some(Duration::from_secs(600))));
+    /// # drop(c);
+    /// ```
+    pub fn lifetimes(mut self, lifetimes: Lifetimes) -> Self {
+        self.lifetimes = lifetimes;
+        self
+    }
+
+    /// Re-seal an unchanged session only once this fraction of the idle
+    /// window has passed since its last seal (0.0 = on every request that
+    /// reads it, 1.0 = never just for idleness).
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, SessionConfig};
+    /// let c = SessionConfig::new(CookieConfig::new("s")).idle_refresh_after(0.25);
+    /// # drop(c);
+    /// ```
+    pub fn idle_refresh_after(mut self, fraction: f64) -> Self {
+        self.idle_refresh = fraction;
+        self
+    }
+
+    /// How far in the future an issue time may lie (clocks of servers
+    /// differ); at most five minutes.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use sealed_session::{CookieConfig, SessionConfig};
+    /// let c = SessionConfig::new(CookieConfig::new("s")).clock_skew(Duration::from_secs(10));
+    /// # drop(c);
+    /// ```
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// Binds cookies to an application or environment label as well as the
+    /// name: a value sealed under one context never opens under another.
+    ///
+    /// Set a distinct context for every [`SessionManager`] that shares a
+    /// cookie name and keys with another, and in particular for managers
+    /// of different data types. The data is postcard-encoded, which is not
+    /// self-describing: a `SessionManager<Cart>` may well decode the bytes
+    /// of a `SessionManager<Account>` cookie into a `Cart` if nothing else
+    /// tells them apart.
+    ///
+    /// ```
+    /// use http::HeaderMap;
+    /// use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    ///
+    /// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// let accounts = SessionManager::<u64>::new(
+    ///     SessionConfig::new(CookieConfig::default()).context(b"accounts"),
+    ///     keys.clone(),
+    /// )?;
+    /// let carts = SessionManager::<u64>::new(
+    ///     SessionConfig::new(CookieConfig::default()).context(b"carts"),
+    ///     keys,
+    /// )?;
+    /// let mut session = accounts.load(&HeaderMap::new(), Connection::new(None, true));
+    /// session.set(42);
+    /// let set_cookie = accounts.finish(session)?.set_cookie;
+    /// let pair = set_cookie[0].to_str()?.split(';').next().unwrap().to_owned();
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(http::header::COOKIE, pair.parse()?);
+    /// assert_eq!(accounts.load(&headers, Connection::new(None, true)).get(), Some(&42));
+    /// assert_eq!(carts.load(&headers, Connection::new(None, true)).get(), None, "other context");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn context(mut self, context: &[u8]) -> Self {
+        self.context = context.to_vec();
+        self
+    }
+
+    /// Allows a session too large for one cookie to be split over up to
+    /// `max` cookies named `name.0 … name.(max-1)` (2..=16). Off by default:
+    /// browsers limit cookies per site, and every request carries them all.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, SessionConfig};
+    /// let c = SessionConfig::new(CookieConfig::new("__Host-s")).chunking(4);
+    /// # drop(c);
+    /// ```
+    pub fn chunking(mut self, max: u8) -> Self {
+        self.max_chunks = max;
+        self
+    }
+
+    /// The version of the application's data type, sealed with the data.
+    /// Sessions sealed with another version go through the migration hook
+    /// ([`SessionManager::with_migration`]) or are dropped.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, SessionConfig};
+    /// let c = SessionConfig::new(CookieConfig::new("s")).data_version(2);
+    /// # drop(c);
+    /// ```
+    pub fn data_version(mut self, version: u32) -> Self {
+        self.data_version = version;
+        self
+    }
+
+    /// What to do with a `Secure` cookie on a plain-HTTP request.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, InsecurePolicy, SessionConfig};
+    /// let c = SessionConfig::new(CookieConfig::new("__Host-s")).insecure_policy(InsecurePolicy::Refuse);
+    /// # drop(c);
+    /// ```
+    pub fn insecure_policy(mut self, policy: InsecurePolicy) -> Self {
+        self.insecure = policy;
+        self
+    }
+
+    /// Which proxies may say, through `Forwarded` or `X-Forwarded-Proto`,
+    /// that the client used HTTPS (express's `trust proxy`).
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, ProxyTrust, SessionConfig};
+    /// let trust = ProxyTrust::cidrs(["127.0.0.1/32"]).unwrap();
+    /// let c = SessionConfig::new(CookieConfig::new("__Host-s")).trust_proxies(trust);
+    /// # drop(c);
+    /// ```
+    pub fn trust_proxies(mut self, trust: ProxyTrust) -> Self {
+        self.proxy = trust;
+        self
+    }
+
+    pub(super) fn validate(&self) -> Result<Codec, ConfigError> {
+        self.cookie.validate()?;
+        let Lifetimes { absolute, idle } = self.lifetimes;
+        if absolute.is_none() && idle.is_none() {
+            return Err(ConfigError::NoLifetime);
+        }
+        if absolute
+            .into_iter()
+            .chain(idle)
+            .any(|d| d > MAX_COOKIE_LIFETIME)
+        {
+            return Err(ConfigError::LifetimeTooLong);
+        }
+        if absolute
+            .into_iter()
+            .chain(idle)
+            .any(|d| d < Duration::from_secs(1))
+        {
+            return Err(ConfigError::LifetimeTooShort);
+        }
+        if !(0.0..=1.0).contains(&self.idle_refresh) {
+            return Err(ConfigError::IdleRefresh);
+        }
+        if self.max_chunks == 1 || self.max_chunks > MAX_CHUNKS {
+            return Err(ConfigError::Chunks);
+        }
+        if self.insecure == InsecurePolicy::FollowScheme {
+            let lower = self.cookie.name().to_ascii_lowercase();
+            let prefixed = lower.starts_with("__host-") || lower.starts_with("__secure-");
+            if prefixed || !self.cookie.allows_plain_http() {
+                return Err(ConfigError::FollowSchemeNotAllowed);
+            }
+        }
+        let name = self.cookie.name();
+        let limit = match self.max_chunks {
+            0 => BROWSER_COOKIE_LIMIT.saturating_sub(name.len()),
+            n => chunk_len(name, n)
+                .saturating_mul(usize::from(n))
+                .min(MAX_VALUE_LIMIT),
+        };
+        Ok(Codec::new(name)?
+            .with_context(&self.context)?
+            .with_clock_skew(self.clock_skew)?
+            .with_max_value_len(limit)?)
+    }
+}
+
+/// Characters of the sealed value each chunk cookie carries.
+pub(super) fn chunk_len(name: &str, max_chunks: u8) -> usize {
+    // The longest chunk name is `name.15`.
+    let suffix = if max_chunks > 10 { 3 } else { 2 };
+    BROWSER_COOKIE_LIMIT.saturating_sub(name.len().saturating_add(suffix))
+}

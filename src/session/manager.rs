@@ -1,0 +1,347 @@
+//! [`SessionManager`]: built once at startup, it turns requests into
+//! sessions.
+
+use core::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::HeaderMap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::codec::Codec;
+use crate::cookie_header;
+use crate::envelope::SessionMeta;
+use crate::keyring_handle::KeyringHandle;
+
+use super::lifecycle::{Session, State};
+use super::{
+    Clock, ConfigError, Connection, InsecurePolicy, Outcome, SessionConfig, SessionError,
+    SystemClock,
+};
+
+type Migration<T> = dyn Fn(u32, &[u8]) -> Option<T> + Send + Sync;
+type Validator<T> = dyn Fn(&SessionMeta, &T) -> bool + Send + Sync;
+
+pub(super) struct Shared<T> {
+    pub(super) config: SessionConfig,
+    pub(super) codec: Codec,
+    pub(super) keys: KeyringHandle,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) migrate: Option<Arc<Migration<T>>>,
+    pub(super) validate: Option<Arc<Validator<T>>>,
+    /// Shared by every clone of the manager.
+    pub(super) not_before: Arc<AtomicU64>,
+    /// Refreshes and re-seals the handler did not ask for that failed and
+    /// were skipped; shared by every clone of the manager.
+    pub(super) skipped_refreshes: Arc<AtomicU64>,
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Self {
+            config: self.config.clone(),
+            codec: self.codec.clone(),
+            keys: self.keys.clone(),
+            clock: Arc::clone(&self.clock),
+            migrate: self.migrate.clone(),
+            validate: self.validate.clone(),
+            not_before: Arc::clone(&self.not_before),
+            skipped_refreshes: Arc::clone(&self.skipped_refreshes),
+        }
+    }
+}
+
+/// Turns requests into sessions and sessions into `Set-Cookie` values.
+/// Build one at startup and share it (it is cheap to clone).
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, header::COOKIE};
+/// use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+///
+/// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+/// let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)?;
+///
+/// // A first request: no cookie, the handler logs the user in.
+/// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+/// assert_eq!(session.get(), None);
+/// session.set("alice".to_owned());
+/// let outcome = manager.finish(session)?;
+/// let set_cookie = outcome.set_cookie[0].to_str()?;
+///
+/// // The next request carries the cookie back.
+/// let pair = set_cookie.split(';').next().unwrap();
+/// let mut headers = HeaderMap::new();
+/// headers.insert(COOKIE, HeaderValue::from_str(pair)?);
+/// let mut session = manager.load(&headers, Connection::new(None, true));
+/// assert_eq!(session.get().map(String::as_str), Some("alice"));
+/// assert!(manager.finish(session)?.set_cookie.is_empty(), "unchanged: no Set-Cookie");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SessionManager<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Clone for SessionManager<T> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> fmt::Debug for SessionManager<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionManager")
+            .field("config", &self.shared.config)
+            .field("keys", &self.shared.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> SessionManager<T> {
+    /// Checks the configuration and builds the manager.
+    ///
+    /// ```
+    /// # use sealed_session::{ConfigError, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, Lifetimes, SessionConfig, SessionManager};
+    /// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// let config = SessionConfig::new(CookieConfig::new("s")).lifetimes(Lifetimes::new(None, None));
+    /// let err = SessionManager::<()>::new(config, keys).unwrap_err();
+    /// assert_eq!(err, ConfigError::NoLifetime);
+    /// ```
+    pub fn new(config: SessionConfig, keys: KeyringHandle) -> Result<Self, ConfigError> {
+        let codec = config.validate()?;
+        #[cfg(feature = "tracing")]
+        if !config.cookie.is_secure() || config.insecure == InsecurePolicy::FollowScheme {
+            tracing::warn!(
+                target: "sealed_session",
+                cookie = config.cookie.name(),
+                "the session cookie may go out without Secure (insecure_dev_only or \
+                 InsecurePolicy::FollowScheme): for development only"
+            );
+        }
+        Ok(Self {
+            shared: Arc::new(Shared {
+                config,
+                codec,
+                keys,
+                clock: Arc::new(SystemClock),
+                migrate: None,
+                validate: None,
+                not_before: Arc::new(AtomicU64::new(0)),
+                skipped_refreshes: Arc::new(AtomicU64::new(0)),
+            }),
+        })
+    }
+
+    /// A copy of the shared state to change while building; clones of
+    /// this manager taken earlier keep what they had.
+    fn rebuilt(mut self, change: impl FnOnce(&mut Shared<T>)) -> Self {
+        let mut shared = Shared::clone(&self.shared);
+        change(&mut shared);
+        self.shared = Arc::new(shared);
+        self
+    }
+
+    /// Uses another clock (tests).
+    ///
+    /// ```
+    /// # use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    /// # use sealed_session::{Clock, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// struct Fixed;
+    /// impl Clock for Fixed {
+    ///     fn now(&self) -> SystemTime { UNIX_EPOCH + Duration::from_secs(1_800_000_000) }
+    /// }
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?.with_clock(Fixed);
+    /// # drop(manager);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn with_clock(self, clock: impl Clock) -> Self {
+        self.rebuilt(|s| s.clock = Arc::new(clock))
+    }
+
+    /// Installs a migration: given the data version and the postcard bytes
+    /// of a session sealed with another [`SessionConfig::data_version`], it
+    /// returns the data in today's type, or `None` to drop the session.
+    /// Migrated sessions are re-sealed with the current version.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// // Version 1 stored a user id as u32; version 2 stores a String.
+    /// let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::new("s")).data_version(2), keys)?
+    ///     .with_migration(|version, bytes| match version {
+    ///         1 => postcard::from_bytes::<u32>(bytes).ok().map(|id| format!("user-{id}")),
+    ///         _ => None,
+    ///     });
+    /// # drop(manager);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn with_migration(
+        self,
+        migrate: impl Fn(u32, &[u8]) -> Option<T> + Send + Sync + 'static,
+    ) -> Self {
+        self.rebuilt(|s| s.migrate = Some(Arc::new(migrate)))
+    }
+
+    /// Installs a revocation check run on every opened session, e.g.
+    /// comparing a per-user generation counter stored in the data with the
+    /// one the application keeps. Returning `false` drops the session and
+    /// deletes the cookie.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct User { id: u64, generation: u32 }
+    /// fn current_generation(_user: u64) -> u32 { 3 }
+    ///
+    /// let manager = SessionManager::<User>::new(SessionConfig::new(CookieConfig::new("s")), keys)?
+    ///     .with_validator(|_meta, user| user.generation == current_generation(user.id));
+    /// # drop(manager);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn with_validator(
+        self,
+        validate: impl Fn(&SessionMeta, &T) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.rebuilt(|s| s.validate = Some(Arc::new(validate)))
+    }
+
+    /// Rejects every session issued before `time` (log everyone out without
+    /// rotating keys). Takes effect on the next request, on this manager
+    /// and its clones.
+    ///
+    /// Issue times are sealed in whole seconds, so when `time` falls inside
+    /// a second, sessions issued during that whole second are rejected too,
+    /// including any issued just after `time`: a revocation never lets an
+    /// earlier session through.
+    ///
+    /// ```
+    /// # use std::time::SystemTime;
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// manager.revoke_issued_before(SystemTime::now());
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn revoke_issued_before(&self, time: SystemTime) {
+        // Rounded up: a session issued earlier in the same second as `time`
+        // carries the same whole-second issue time.
+        let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| {
+            d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
+        });
+        self.shared.not_before.fetch_max(secs, Ordering::Relaxed);
+    }
+
+    /// The keyring handle, for rotating keys at runtime.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// assert_eq!(manager.keys().current().primary_id(), 1);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn keys(&self) -> &KeyringHandle {
+        &self.shared.keys
+    }
+
+    /// Reads the session's cookies from the request. Nothing is decrypted
+    /// until the handler asks for the data.
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// assert!(session.get().is_none());
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn load(&self, headers: &HeaderMap, connection: Connection) -> Session<T> {
+        let shared = &self.shared;
+        let incoming = cookie_header::read(
+            headers,
+            shared.config.cookie.name(),
+            shared.config.max_chunks,
+        );
+        let scheme = shared
+            .config
+            .proxy
+            .request_scheme(headers, connection.peer, connection.tls);
+        Session {
+            shared: Arc::clone(&self.shared),
+            keyring: shared.keys.current(),
+            now: shared.clock.now(),
+            scheme,
+            incoming,
+            state: State::Pending,
+            dirty: false,
+            renew: false,
+            destroyed: false,
+            refresh_skipped: false,
+            rejection: None,
+        }
+    }
+
+    /// Whether the forwarded headers of a request from `peer` can matter:
+    /// adapters that must copy headers skip them otherwise.
+    #[cfg(feature = "actix-web")]
+    pub(crate) fn reads_forwarded_headers(&self, peer: Option<IpAddr>) -> bool {
+        peer.is_some_and(|peer| self.shared.config.proxy.trusts_peer(peer))
+    }
+
+    /// How many refreshes and re-seals the handler did not ask for (idle
+    /// refresh, a cookie under an old key, migrated data) could not be
+    /// sealed and were skipped, across this manager and its clones. The
+    /// requests still succeeded with the client's current cookie; a rising
+    /// count means a key's seal budget is spent or sessions outgrew their
+    /// cookie, and each skip is logged with its reason.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys)?;
+    /// assert_eq!(manager.skipped_refreshes(), 0);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn skipped_refreshes(&self) -> u64 {
+        self.shared.skipped_refreshes.load(Ordering::Relaxed)
+    }
+
+    /// Computes the `Set-Cookie` values the response needs (often none),
+    /// consuming the session.
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// assert!(manager.finish(session)?.set_cookie.is_empty(), "no cookie until data is set");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn finish(&self, mut session: Session<T>) -> Result<Outcome, SessionError> {
+        session.save()
+    }
+
+    /// [`Session::save`].
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// session.set(1);
+    /// assert_eq!(manager.save(&mut session)?.set_cookie.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save(&self, session: &mut Session<T>) -> Result<Outcome, SessionError> {
+        session.save()
+    }
+}
