@@ -411,6 +411,100 @@ fn parts(c: &mut Criterion) {
     }
 }
 
+/// Where seal nonces come from: the per-thread ChaCha12 (copied by
+/// `fork()` and by snapshots), the same with a process-id check before
+/// every draw, and the operating system on every draw. Same payload and
+/// key as `seal/xaes-256-gcm/256`.
+fn nonce_sources(c: &mut Criterion) {
+    use sealed_session::nonce_sources::{Source, fill, seal};
+    let sources = [
+        ("thread", Source::Thread),
+        ("fork_checked", Source::ForkChecked),
+        ("os", Source::Os),
+    ];
+    let keyring = keyring(Suite::default());
+    let codec = codec();
+    let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+    let data = payload(256);
+    // Criterion runs one benchmark after another, so load that comes and
+    // goes on the machine lands on some sources and not others. These
+    // figures take turns instead: blocks of seals, one source after the
+    // other in rotating order, median block per source.
+    let seals: Vec<(&str, Box<dyn Fn() + '_>)> = sources
+        .iter()
+        .map(|&(name, source)| {
+            let (codec, keyring, meta, data) = (&codec, &keyring, &meta, &data);
+            let f: Box<dyn Fn() + '_> = Box::new(move || {
+                black_box(seal(source, codec, keyring, meta, black_box(data)).unwrap());
+            });
+            (name, f)
+        })
+        .collect();
+    interleaved("seal/xaes-256-gcm/256", &seals);
+    let fills: Vec<(&str, Box<dyn Fn() + '_>)> = sources
+        .iter()
+        .map(|&(name, source)| {
+            let f: Box<dyn Fn() + '_> = Box::new(move || {
+                let mut nonce = [0u8; 24];
+                assert!(fill(source, black_box(&mut nonce)));
+                black_box(nonce);
+            });
+            (name, f)
+        })
+        .collect();
+    interleaved("fill_24", &fills);
+
+    let mut group = c.benchmark_group("nonce_source");
+    for (name, source) in sources {
+        group.bench_function(format!("seal/{name}/256"), |b| {
+            b.iter(|| seal(source, &codec, &keyring, &meta, black_box(&data)).unwrap())
+        });
+    }
+    for len in [16usize, 24, 40] {
+        let mut buf = vec![0u8; len];
+        for (name, source) in sources {
+            group.bench_function(format!("fill_{len}/{name}"), |b| {
+                b.iter(|| assert!(fill(source, black_box(&mut buf))))
+            });
+        }
+    }
+    group.bench_function("process_id", |b| b.iter(std::process::id));
+    group.finish();
+}
+
+/// Runs `candidates` in turns (rotating which goes first) and prints each
+/// one's median time per call and its ratio to the first candidate.
+fn interleaved(label: &str, candidates: &[(&str, Box<dyn Fn() + '_>)]) {
+    const ROUNDS: usize = 301;
+    const BLOCK: u32 = 200;
+    let n = candidates.len();
+    let mut times = vec![Vec::with_capacity(ROUNDS); n];
+    for round in 0..ROUNDS {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let start = std::time::Instant::now();
+            for _ in 0..BLOCK {
+                (candidates[i].1)();
+            }
+            times[i].push(start.elapsed().as_secs_f64() * 1e9 / f64::from(BLOCK));
+        }
+    }
+    let medians: Vec<f64> = times
+        .iter_mut()
+        .map(|t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        })
+        .collect();
+    for ((name, _), median) in candidates.iter().zip(&medians) {
+        eprintln!(
+            "interleaved {label} {name}: {median:.0} ns ({:.2}x {})",
+            median / medians[0],
+            candidates[0].0
+        );
+    }
+}
+
 criterion_group!(
     benches,
     suites,
@@ -418,6 +512,7 @@ criterion_group!(
     raw_floor,
     rejection,
     base64_engines,
-    parts
+    parts,
+    nonce_sources
 );
 criterion_main!(benches);

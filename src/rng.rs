@@ -53,6 +53,52 @@ impl RandomSource for ThreadCsprng {
     }
 }
 
+thread_local! {
+    static FORK_CHECKED_RNG: RefCell<Option<(u32, Seeded)>> = const { RefCell::new(None) };
+}
+
+/// The per-thread CSPRNG, reseeded when the process id differs from the
+/// one remembered with its seed.
+pub(crate) struct ForkCheckedCsprng;
+
+impl RandomSource for ForkCheckedCsprng {
+    fn fill(&mut self, dest: &mut [u8]) -> Result<(), RngError> {
+        let pid = std::process::id();
+        FORK_CHECKED_RNG.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let (_, seeded) = match &mut *slot {
+                Some((seeded_pid, seeded))
+                    if *seeded_pid == pid && seeded.used < RESEED_AFTER_BYTES =>
+                {
+                    (pid, seeded)
+                }
+                _ => {
+                    let (_, seeded) = slot.insert((
+                        pid,
+                        Seeded {
+                            rng: StdRng::try_from_rng(&mut SysRng).map_err(|_| RngError)?,
+                            used: 0,
+                        },
+                    ));
+                    (pid, seeded)
+                }
+            };
+            seeded.rng.fill_bytes(dest);
+            seeded.used = seeded.used.saturating_add(dest.len());
+            Ok(())
+        })
+    }
+}
+
+/// Every draw from the operating system.
+pub(crate) struct OsRandom;
+
+impl RandomSource for OsRandom {
+    fn fill(&mut self, dest: &mut [u8]) -> Result<(), RngError> {
+        fill_from_os(dest)
+    }
+}
+
 /// Fills `dest` straight from the operating system (for long-lived keys).
 pub(crate) fn fill_from_os(dest: &mut [u8]) -> Result<(), RngError> {
     use rand::TryRng as _;
