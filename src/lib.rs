@@ -236,50 +236,6 @@ pub use session::{
 };
 pub use suite::{Suite, UnknownSuite};
 
-/// Seal with a chosen nonce source, for comparing sources in the codec
-/// bench. Not covered by semver.
-#[doc(hidden)]
-pub mod nonce_sources {
-    use crate::rng::{ForkCheckedCsprng, OsRandom, RandomSource, ThreadCsprng};
-
-    /// Where nonces come from.
-    #[derive(Clone, Copy, Debug)]
-    pub enum Source {
-        /// The per-thread ChaCha12.
-        Thread,
-        /// The per-thread ChaCha12 with a process-id check.
-        ForkChecked,
-        /// The operating system on every draw.
-        Os,
-    }
-
-    /// Fills `dest` from `source`.
-    pub fn fill(source: Source, dest: &mut [u8]) -> bool {
-        match source {
-            Source::Thread => ThreadCsprng.fill(dest).is_ok(),
-            Source::ForkChecked => ForkCheckedCsprng.fill(dest).is_ok(),
-            Source::Os => OsRandom.fill(dest).is_ok(),
-        }
-    }
-
-    /// [`Codec::seal`](crate::Codec::seal) with nonces from `source`.
-    pub fn seal<T: serde::Serialize + ?Sized>(
-        source: Source,
-        codec: &crate::Codec,
-        keyring: &crate::Keyring,
-        meta: &crate::SessionMeta,
-        data: &T,
-    ) -> Result<String, crate::Error> {
-        match source {
-            Source::Thread => codec.seal_with(&mut ThreadCsprng, keyring, meta, data, |_| 0),
-            Source::ForkChecked => {
-                codec.seal_with(&mut ForkCheckedCsprng, keyring, meta, data, |_| 0)
-            }
-            Source::Os => codec.seal_with(&mut OsRandom, keyring, meta, data, |_| 0),
-        }
-    }
-}
-
 /// Entry points for fuzz targets into decoders that are not public API.
 /// Not covered by semver.
 #[cfg(feature = "fuzzing")]
