@@ -380,10 +380,9 @@ fn parts(c: &mut Criterion) {
     c.bench_function("parts/postcard/deserialize/256/vec_u8", |b| {
         b.iter(|| postcard::from_bytes::<BytesPayload>(black_box(&bytes_plain)).unwrap())
     });
-    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let mut nonce = [0u8; 24];
-    c.bench_function("parts/std_rng/fill_24", |b| {
-        b.iter(|| rng.fill_bytes(black_box(&mut nonce)))
+    c.bench_function("parts/sys_rng/fill_24", |b| {
+        b.iter(|| rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, black_box(&mut nonce)))
     });
     c.bench_function("parts/session_meta/new", |b| {
         b.iter(|| SessionMeta::new(Lifetimes::default()).unwrap())
@@ -411,6 +410,90 @@ fn parts(c: &mut Criterion) {
     }
 }
 
+/// What one draw of nonce or session-id randomness costs: from the
+/// operating system (what the crate does, once per seal and once per new
+/// session id), against a user-space ChaCha12 (rand's `StdRng`, which
+/// `fork()` and process or VM snapshots copy), with and without a
+/// process-id check before every draw. `seal/*` shows the whole seal.
+fn nonce_source(c: &mut Criterion) {
+    use std::cell::RefCell;
+
+    use rand::TryRng as _;
+    use rand::rngs::{StdRng, SysRng};
+
+    let std_rng = RefCell::new(StdRng::try_from_rng(&mut SysRng).unwrap());
+    let pid = std::cell::Cell::new(std::process::id());
+    let thread = |dest: &mut [u8]| std_rng.borrow_mut().fill_bytes(dest);
+    let fork_checked = |dest: &mut [u8]| {
+        let now = std::process::id();
+        if now != pid.get() {
+            *std_rng.borrow_mut() = StdRng::try_from_rng(&mut SysRng).unwrap();
+            pid.set(now);
+        }
+        std_rng.borrow_mut().fill_bytes(dest);
+    };
+    let os = |dest: &mut [u8]| SysRng.try_fill_bytes(dest).unwrap();
+    let sources: [(&str, Fill<'_>); 3] = [
+        ("std_rng", &thread),
+        ("std_rng_pid_check", &fork_checked),
+        ("os", &os),
+    ];
+
+    interleaved_fills(24, &sources);
+
+    let mut group = c.benchmark_group("nonce_source");
+    for len in [16usize, 24, 40] {
+        let mut buf = vec![0u8; len];
+        for (name, fill) in sources {
+            group.bench_function(format!("fill_{len}/{name}"), |b| {
+                b.iter(|| fill(black_box(&mut buf)))
+            });
+        }
+    }
+    group.bench_function("process_id", |b| b.iter(std::process::id));
+    group.finish();
+}
+
+/// A source of random bytes.
+type Fill<'a> = &'a dyn Fn(&mut [u8]);
+
+/// Criterion runs one benchmark after another, so load that comes and goes
+/// on the machine lands on some sources and not others. This takes turns
+/// instead: blocks of `len`-byte draws from each source in rotating order,
+/// then prints each source's median per draw and its ratio to the first.
+fn interleaved_fills(len: usize, sources: &[(&str, Fill<'_>)]) {
+    const ROUNDS: usize = 301;
+    const BLOCK: u32 = 200;
+    let n = sources.len();
+    let mut buf = vec![0u8; len];
+    let mut times = vec![Vec::with_capacity(ROUNDS); n];
+    for round in 0..ROUNDS {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let fill = sources[i].1;
+            let start = std::time::Instant::now();
+            for _ in 0..BLOCK {
+                fill(black_box(&mut buf));
+            }
+            times[i].push(start.elapsed().as_secs_f64() * 1e9 / f64::from(BLOCK));
+        }
+    }
+    let medians: Vec<f64> = times
+        .iter_mut()
+        .map(|t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        })
+        .collect();
+    for ((name, _), median) in sources.iter().zip(&medians) {
+        eprintln!(
+            "interleaved fill_{len} {name}: {median:.0} ns ({:.2}x {})",
+            median / medians[0],
+            sources[0].0
+        );
+    }
+}
+
 criterion_group!(
     benches,
     suites,
@@ -418,6 +501,7 @@ criterion_group!(
     raw_floor,
     rejection,
     base64_engines,
-    parts
+    parts,
+    nonce_source
 );
 criterion_main!(benches);

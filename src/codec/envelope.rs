@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
 use crate::error::{Error, ErrorKind};
-use crate::rng::{RandomSource, ThreadCsprng};
+use crate::rng::{OsRandom, RandomSource};
 
 /// Latest time the format represents: 9999-12-31T23:59:59Z.
 pub(crate) const MAX_UNIX_SECS: u64 = 253_402_300_799;
@@ -168,7 +168,7 @@ impl SessionMeta {
     /// assert_eq!(err.kind(), ErrorKind::Clock);
     /// ```
     pub fn new_at(lifetimes: Lifetimes, now: SystemTime) -> Result<Self, Error> {
-        Self::generate(&mut ThreadCsprng, lifetimes, now)
+        Self::generate(&mut OsRandom, lifetimes, now)
     }
 
     pub(crate) fn generate(

@@ -34,7 +34,7 @@ use zeroize::Zeroizing;
 use crate::envelope::{self, SessionMeta, unix_secs};
 use crate::error::{Error, ErrorKind};
 use crate::keyring::{KeyId, Keyring};
-use crate::rng::{RandomSource, ThreadCsprng};
+use crate::rng::{OsRandom, RandomSource};
 use crate::suite::TAG_LEN;
 
 /// Format version 1.
@@ -388,8 +388,8 @@ impl Codec {
 
     /// Seals `data` with `meta` under the keyring's primary key.
     ///
-    /// The nonce comes from a CSPRNG inside this call; there is no way to
-    /// pass one.
+    /// The nonce is drawn from the operating system inside this call; there
+    /// is no way to pass one.
     ///
     /// ```
     /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
@@ -408,7 +408,7 @@ impl Codec {
         meta: &SessionMeta,
         data: &T,
     ) -> Result<String, Error> {
-        self.seal_with(&mut ThreadCsprng, keyring, meta, data, |_| 0)
+        self.seal_with(&mut OsRandom, keyring, meta, data, |_| 0)
     }
 
     /// Seals for a value split over `parts(len)` cookies (0 for one
@@ -422,7 +422,7 @@ impl Codec {
         parts: impl FnOnce(usize) -> u8,
     ) -> Result<(String, u8), Error> {
         let mut chosen = 0;
-        let value = self.seal_with(&mut ThreadCsprng, keyring, meta, data, |len| {
+        let value = self.seal_with(&mut OsRandom, keyring, meta, data, |len| {
             chosen = parts(len);
             chosen
         })?;
@@ -781,7 +781,7 @@ mod tests {
         let codec = Codec::new("s").unwrap();
         let meta = SessionMeta::new(Lifetimes::default()).unwrap();
         let value = codec
-            .seal_with(&mut ThreadCsprng, &keyring, &meta, &1u8, |_| 2)
+            .seal_with(&mut OsRandom, &keyring, &meta, &1u8, |_| 2)
             .unwrap();
         let now = SystemTime::now();
         assert!(codec.open_parts(&keyring, &value, now, 2).is_ok());
