@@ -193,10 +193,8 @@
 )]
 
 mod codec;
-#[path = "cookie/config.rs"]
 mod cookie;
-#[path = "cookie/request.rs"]
-mod cookie_header;
+use cookie::request as cookie_header;
 #[path = "codec/envelope.rs"]
 mod envelope;
 mod error;
