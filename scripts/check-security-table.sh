@@ -14,8 +14,9 @@
 #    fuzz/, examples/, deploy/, scripts/, benches/ or .ci/ must exist.
 # 2. Every requirement id of the checklist (../shared/SECURITY_CHECKLIST.md,
 #    or the file named by $SECURITY_CHECKLIST) must have a row in the
-#    section's tables, and every row must name a checklist id. Without a
-#    checklist only the references are checked.
+#    section's tables, and every row must name a checklist id or one of
+#    this project's own requirements (ids R1, R2, …, listed under "R." in
+#    SECURITY.md). Without a checklist only the references are checked.
 #
 # Exits 1 listing what is wrong; plain grep/sed/awk, no other dependency.
 set -euo pipefail
@@ -100,6 +101,7 @@ if [ -f "$checklist" ]; then
     done <<<"$ids"
     while IFS= read -r row; do
         [ -n "$row" ] || continue
+        [[ $row =~ ^R[0-9]+$ ]] && continue
         grep -qxF "$row" <<<"$ids" || problems+=("$row: has a row but is not in $checklist")
     done <<<"$(sort -u <<<"$rows")"
 else
