@@ -78,17 +78,8 @@ use crate::{Connection, SessionError, SessionManager};
 
 pub use crate::SessionHandle;
 
-/// The middleware: `App::new().wrap(SessionMiddleware::new(manager))`.
-///
-/// ```
-/// use sealed_session::actix::SessionMiddleware;
-/// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
-/// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
-/// let manager = SessionManager::<SessionMap>::new(SessionConfig::new(CookieConfig::default()), keys)?;
-/// let app = actix_web::App::new().wrap(SessionMiddleware::new(manager));
-/// # drop(app);
-/// # Ok::<(), sealed_session::ConfigError>(())
-/// ```
+/// The middleware: `App::new().wrap(SessionMiddleware::new(manager))`, as
+/// in the [module example](crate::actix).
 pub struct SessionMiddleware<T> {
     manager: SessionManager<T>,
 }
@@ -110,17 +101,8 @@ impl<T> fmt::Debug for SessionMiddleware<T> {
 }
 
 impl<T> SessionMiddleware<T> {
-    /// Middleware serving sessions from `manager`.
-    ///
-    /// ```
-    /// # use sealed_session::actix::SessionMiddleware;
-    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
-    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
-    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys)?;
-    /// let middleware = SessionMiddleware::new(manager);
-    /// # drop(middleware);
-    /// # Ok::<(), sealed_session::ConfigError>(())
-    /// ```
+    /// Middleware serving sessions from `manager` (see the
+    /// [module example](crate::actix)).
     pub fn new(manager: SessionManager<T>) -> Self {
         Self { manager }
     }

@@ -27,7 +27,7 @@ impl KeyringHandle {
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring, KeyringHandle};
     /// let handle = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
-    /// # drop(handle);
+    /// assert_eq!(handle.current().primary_id(), 1);
     /// ```
     pub fn new(keyring: Keyring) -> Self {
         Self(Arc::new(RwLock::new(keyring)))

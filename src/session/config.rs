@@ -43,7 +43,7 @@ pub enum InsecurePolicy {
 ///     .lifetimes(Lifetimes::new(Some(Duration::from_secs(8 * 3600)), Some(Duration::from_secs(900))))
 ///     .idle_refresh_after(0.5)
 ///     .clock_skew(Duration::from_secs(30));
-/// # drop(config);
+/// assert!(config.validate().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
@@ -66,7 +66,7 @@ impl SessionConfig {
     /// ```
     /// # use sealed_session::{CookieConfig, SessionConfig};
     /// let config = SessionConfig::new(CookieConfig::new("__Host-s"));
-    /// # drop(config);
+    /// assert!(config.validate().is_ok(), "the defaults are valid");
     /// ```
     pub fn new(cookie: CookieConfig) -> Self {
         Self {
@@ -87,9 +87,11 @@ impl SessionConfig {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use sealed_session::{CookieConfig, Lifetimes, SessionConfig};
-    /// let c = SessionConfig::new(CookieConfig::new("s")).lifetimes(Lifetimes::new(None, Some(Duration::from_secs(600))));
-    /// # drop(c);
+    /// # use sealed_session::{ConfigError, CookieConfig, Lifetimes, SessionConfig};
+    /// let idle_only = Lifetimes::new(None, Some(Duration::from_secs(600)));
+    /// assert!(SessionConfig::new(CookieConfig::new("s")).lifetimes(idle_only).validate().is_ok());
+    /// let endless = SessionConfig::new(CookieConfig::new("s")).lifetimes(Lifetimes::new(None, None));
+    /// assert_eq!(endless.validate(), Err(ConfigError::NoLifetime));
     /// ```
     pub fn lifetimes(mut self, lifetimes: Lifetimes) -> Self {
         self.lifetimes = lifetimes;
@@ -101,9 +103,10 @@ impl SessionConfig {
     /// reads it, 1.0 = never just for idleness).
     ///
     /// ```
-    /// # use sealed_session::{CookieConfig, SessionConfig};
-    /// let c = SessionConfig::new(CookieConfig::new("s")).idle_refresh_after(0.25);
-    /// # drop(c);
+    /// # use sealed_session::{ConfigError, CookieConfig, SessionConfig};
+    /// assert!(SessionConfig::new(CookieConfig::new("s")).idle_refresh_after(0.25).validate().is_ok());
+    /// let bad = SessionConfig::new(CookieConfig::new("s")).idle_refresh_after(1.5);
+    /// assert_eq!(bad.validate(), Err(ConfigError::IdleRefresh));
     /// ```
     pub fn idle_refresh_after(mut self, fraction: f64) -> Self {
         self.idle_refresh = fraction;
@@ -116,8 +119,9 @@ impl SessionConfig {
     /// ```
     /// # use std::time::Duration;
     /// # use sealed_session::{CookieConfig, SessionConfig};
-    /// let c = SessionConfig::new(CookieConfig::new("s")).clock_skew(Duration::from_secs(10));
-    /// # drop(c);
+    /// assert!(SessionConfig::new(CookieConfig::new("s")).clock_skew(Duration::from_secs(10)).validate().is_ok());
+    /// let too_lax = SessionConfig::new(CookieConfig::new("s")).clock_skew(Duration::from_secs(600));
+    /// assert!(too_lax.validate().is_err());
     /// ```
     pub fn clock_skew(mut self, skew: Duration) -> Self {
         self.clock_skew = skew;
@@ -167,9 +171,10 @@ impl SessionConfig {
     /// browsers limit cookies per site, and every request carries them all.
     ///
     /// ```
-    /// # use sealed_session::{CookieConfig, SessionConfig};
-    /// let c = SessionConfig::new(CookieConfig::new("__Host-s")).chunking(4);
-    /// # drop(c);
+    /// # use sealed_session::{ConfigError, CookieConfig, SessionConfig};
+    /// assert!(SessionConfig::new(CookieConfig::new("__Host-s")).chunking(4).validate().is_ok());
+    /// let one = SessionConfig::new(CookieConfig::new("__Host-s")).chunking(1);
+    /// assert_eq!(one.validate(), Err(ConfigError::Chunks));
     /// ```
     pub fn chunking(mut self, max: u8) -> Self {
         self.max_chunks = max;
@@ -182,8 +187,7 @@ impl SessionConfig {
     ///
     /// ```
     /// # use sealed_session::{CookieConfig, SessionConfig};
-    /// let c = SessionConfig::new(CookieConfig::new("s")).data_version(2);
-    /// # drop(c);
+    /// assert!(SessionConfig::new(CookieConfig::new("s")).data_version(2).validate().is_ok());
     /// ```
     pub fn data_version(mut self, version: u32) -> Self {
         self.data_version = version;
@@ -193,9 +197,12 @@ impl SessionConfig {
     /// What to do with a `Secure` cookie on a plain-HTTP request.
     ///
     /// ```
-    /// # use sealed_session::{CookieConfig, InsecurePolicy, SessionConfig};
-    /// let c = SessionConfig::new(CookieConfig::new("__Host-s")).insecure_policy(InsecurePolicy::Refuse);
-    /// # drop(c);
+    /// # use sealed_session::{ConfigError, CookieConfig, InsecurePolicy, SessionConfig};
+    /// let refuse = SessionConfig::new(CookieConfig::new("__Host-s")).insecure_policy(InsecurePolicy::Refuse);
+    /// assert!(refuse.validate().is_ok());
+    /// // Dropping Secure is for development names only.
+    /// let follow = SessionConfig::new(CookieConfig::new("__Host-s")).insecure_policy(InsecurePolicy::FollowScheme);
+    /// assert_eq!(follow.validate(), Err(ConfigError::FollowSchemeNotAllowed));
     /// ```
     pub fn insecure_policy(mut self, policy: InsecurePolicy) -> Self {
         self.insecure = policy;
@@ -207,16 +214,37 @@ impl SessionConfig {
     ///
     /// ```
     /// # use sealed_session::{CookieConfig, ProxyTrust, SessionConfig};
-    /// let trust = ProxyTrust::cidrs(["127.0.0.1/32"]).unwrap();
-    /// let c = SessionConfig::new(CookieConfig::new("__Host-s")).trust_proxies(trust);
-    /// # drop(c);
+    /// let trust = ProxyTrust::cidrs(["127.0.0.1/32", "10.0.0.0/8"])?;
+    /// assert!(SessionConfig::new(CookieConfig::new("__Host-s")).trust_proxies(trust).validate().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn trust_proxies(mut self, trust: ProxyTrust) -> Self {
         self.proxy = trust;
         self
     }
 
-    pub(super) fn validate(&self) -> Result<Codec, ConfigError> {
+    /// Checks the configuration as [`SessionManager::new`] will, with a
+    /// message that says the fix for each mistake.
+    ///
+    /// # Errors
+    ///
+    /// The first mistake found: invalid cookie attributes, missing or
+    /// out-of-range lifetimes, an idle-refresh fraction outside 0.0..=1.0,
+    /// a chunk count of 1 or above 16, a clock skew above five minutes, a
+    /// name or context too long, or `FollowScheme` with a name or attribute
+    /// that requires `Secure`.
+    ///
+    /// ```
+    /// # use sealed_session::{ConfigError, CookieConfig, SessionConfig};
+    /// let err = SessionConfig::new(CookieConfig::new("a b")).validate().unwrap_err();
+    /// assert!(err.to_string().contains("cookie name"));
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.codec().map(drop)
+    }
+
+    /// Validates and builds the codec the manager seals with.
+    pub(super) fn codec(&self) -> Result<Codec, ConfigError> {
         self.cookie.validate()?;
         let Lifetimes { absolute, idle } = self.lifetimes;
         if absolute.is_none() && idle.is_none() {

@@ -112,7 +112,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// assert_eq!(err, ConfigError::NoLifetime);
     /// ```
     pub fn new(config: SessionConfig, keys: KeyringHandle) -> Result<Self, ConfigError> {
-        let codec = config.validate()?;
+        let codec = config.codec()?;
         #[cfg(feature = "tracing")]
         if !config.cookie.is_secure() || config.insecure == InsecurePolicy::FollowScheme {
             tracing::warn!(
@@ -156,8 +156,11 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// }
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?.with_clock(Fixed);
-    /// # drop(manager);
-    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// let mut session = manager.load(&http::HeaderMap::new(), sealed_session::Connection::new(None, true));
+    /// session.set(1);
+    /// session.save()?;
+    /// assert_eq!(session.meta().unwrap().issued_at(), UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_clock(self, clock: impl Clock) -> Self {
         self.rebuilt(|s| s.clock = Arc::new(clock))
@@ -177,8 +180,11 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     ///         1 => postcard::from_bytes::<u32>(bytes).ok().map(|id| format!("user-{id}")),
     ///         _ => None,
     ///     });
-    /// # drop(manager);
-    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// let mut session = manager.load(&http::HeaderMap::new(), sealed_session::Connection::new(None, true));
+    /// session.set("user-7".to_owned());
+    /// session.save()?;
+    /// assert_eq!(session.meta().unwrap().data_version(), 2, "sealed with today's version");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_migration(
         self,
@@ -201,8 +207,20 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     ///
     /// let manager = SessionManager::<User>::new(SessionConfig::new(CookieConfig::new("s")), keys)?
     ///     .with_validator(|_meta, user| user.generation == current_generation(user.id));
-    /// # drop(manager);
-    /// # Ok::<(), sealed_session::ConfigError>(())
+    ///
+    /// // A cookie from before the user's generation moved on (e.g. a
+    /// // password change) no longer opens.
+    /// let https = sealed_session::Connection::new(None, true);
+    /// let mut session = manager.load(&http::HeaderMap::new(), https);
+    /// session.set(User { id: 1, generation: 2 });
+    /// let set_cookie = session.save()?.set_cookie;
+    /// let pair = set_cookie[0].to_str()?.split(';').next().unwrap().to_owned();
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert(http::header::COOKIE, pair.parse()?);
+    /// let mut stale = manager.load(&headers, https);
+    /// assert!(stale.get().is_none());
+    /// assert_eq!(stale.rejection(), Some(&sealed_session::Rejection::RevokedByValidator));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_validator(
         self,

@@ -31,10 +31,25 @@ pub use save::Outcome;
 
 /// The connection a request arrived on, as the server sees it.
 ///
+/// It decides, with [`SessionConfig::trust_proxies`], whether the request
+/// counts as HTTPS:
+///
 /// ```
-/// use sealed_session::Connection;
-/// let conn = Connection::new(Some("127.0.0.1".parse().unwrap()), false);
-/// # drop(conn);
+/// use http::HeaderMap;
+/// use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+/// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+/// let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys)?;
+///
+/// let mut over_tls = manager.load(&HeaderMap::new(), Connection::new(None, true));
+/// over_tls.set(1);
+/// assert!(over_tls.save()?.diagnostic.is_none());
+///
+/// // Plain HTTP from a peer nobody trusts: the Secure cookie is reported.
+/// let peer = "203.0.113.9".parse().ok();
+/// let mut plain = manager.load(&HeaderMap::new(), Connection::new(peer, false));
+/// plain.set(1);
+/// assert!(plain.save()?.diagnostic.is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Connection {
@@ -44,13 +59,7 @@ pub struct Connection {
 
 impl Connection {
     /// The immediate peer's address (a proxy's, behind one) and whether the
-    /// connection itself is TLS.
-    ///
-    /// ```
-    /// # use sealed_session::Connection;
-    /// let direct_tls = Connection::new(None, true);
-    /// # drop(direct_tls);
-    /// ```
+    /// connection itself is TLS (see the example on [`Connection`]).
     pub const fn new(peer: Option<IpAddr>, tls: bool) -> Self {
         Self { peer, tls }
     }

@@ -13,7 +13,8 @@ use crate::SessionManager;
 /// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
 /// let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::default()), keys)?;
 /// let layer = SessionLayer::new(manager);
-/// # drop(layer);
+/// // Requests count as HTTPS only when a trusted proxy says so.
+/// assert!(format!("{layer:?}").contains("direct_tls: false"));
 /// # Ok::<(), sealed_session::ConfigError>(())
 /// ```
 pub struct SessionLayer<T> {
@@ -40,17 +41,8 @@ impl<T> std::fmt::Debug for SessionLayer<T> {
 }
 
 impl<T> SessionLayer<T> {
-    /// A layer serving sessions from `manager`.
-    ///
-    /// ```
-    /// # use sealed_session::tower::SessionLayer;
-    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
-    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
-    /// let manager = SessionManager::<SessionMap>::new(SessionConfig::new(CookieConfig::default()), keys)?;
-    /// let layer = SessionLayer::new(manager.clone());
-    /// # drop(layer);
-    /// # Ok::<(), sealed_session::ConfigError>(())
-    /// ```
+    /// A layer serving sessions from `manager` (see the
+    /// [module example](crate::tower)).
     pub fn new(manager: SessionManager<T>) -> Self {
         Self {
             manager,
@@ -68,7 +60,7 @@ impl<T> SessionLayer<T> {
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys)?;
     /// let layer = SessionLayer::new(manager).direct_tls(true);
-    /// # drop(layer);
+    /// assert!(format!("{layer:?}").contains("direct_tls: true"));
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn direct_tls(mut self, tls: bool) -> Self {

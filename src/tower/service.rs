@@ -21,7 +21,7 @@ use crate::{Connection, SessionHandle, SessionManager};
 ///     Ok::<_, Infallible>(Response::new(String::new()))
 /// });
 /// let service = SessionService::new(inner, manager, false);
-/// # drop(service);
+/// assert!(format!("{service:?}").contains("direct_tls: false"));
 /// # Ok::<(), sealed_session::ConfigError>(())
 /// ```
 pub struct SessionService<S, T> {
@@ -52,17 +52,8 @@ impl<S: std::fmt::Debug, T> std::fmt::Debug for SessionService<S, T> {
 
 impl<S, T> SessionService<S, T> {
     /// Wraps `inner`; `direct_tls` as in
-    /// [`SessionLayer::direct_tls`](super::SessionLayer::direct_tls).
-    ///
-    /// ```
-    /// # use sealed_session::tower::SessionService;
-    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
-    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
-    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys)?;
-    /// let service = SessionService::new((), manager, true);
-    /// # drop(service);
-    /// # Ok::<(), sealed_session::ConfigError>(())
-    /// ```
+    /// [`SessionLayer::direct_tls`](super::SessionLayer::direct_tls). Most
+    /// applications use [`SessionLayer`](super::SessionLayer) instead.
     pub fn new(inner: S, manager: SessionManager<T>, direct_tls: bool) -> Self {
         Self {
             inner,
