@@ -77,6 +77,7 @@ use crate::handle::{Verdict, cache_headers};
 use crate::{Connection, SessionError, SessionManager};
 
 pub use crate::SessionHandle;
+pub use crate::handle::MissingSession;
 
 /// The middleware: `App::new().wrap(SessionMiddleware::new(manager))`, as
 /// in the [module example](crate::actix).
@@ -128,14 +129,9 @@ where
     }
 }
 
-/// The service [`SessionMiddleware`] wraps around an app's services.
-///
-/// ```
-/// fn is_service<S: actix_web::dev::Service<actix_web::dev::ServiceRequest>>() {}
-/// # fn check<S>() where S: actix_web::dev::Service<actix_web::dev::ServiceRequest, Response = actix_web::dev::ServiceResponse, Error = actix_web::Error> + 'static {
-/// is_service::<sealed_session::actix::SessionMiddlewareService<S, u8>>();
-/// # }
-/// ```
+/// The service [`SessionMiddleware`] wraps around the app's; an
+/// implementation detail of actix-web's middleware pattern.
+#[doc(hidden)]
 pub struct SessionMiddlewareService<S, T> {
     service: Rc<S>,
     manager: SessionManager<T>,
@@ -276,31 +272,7 @@ fn session_headers(from: &ActixHeaderMap, forwarded: bool) -> http::HeaderMap {
     headers
 }
 
-/// The extractor's error: the app has no [`SessionMiddleware`] for this
-/// data type. A deployment bug, answered with a bare `500` and logged.
-///
-/// ```
-/// use actix_web::ResponseError;
-/// use sealed_session::actix::MissingSessionMiddleware;
-///
-/// assert_eq!(MissingSessionMiddleware::default().error_response().status(), 500);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct MissingSessionMiddleware;
-
-impl fmt::Display for MissingSessionMiddleware {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "no session in the request: add `.wrap(SessionMiddleware::new(manager))` to the app, \
-             with a SessionManager of the same data type as the handler's SessionHandle<T>",
-        )
-    }
-}
-
-impl std::error::Error for MissingSessionMiddleware {}
-
-impl ResponseError for MissingSessionMiddleware {
+impl ResponseError for MissingSession {
     fn error_response(&self) -> HttpResponse {
         tracing::error!(target: "sealed_session", "{self}");
         HttpResponse::InternalServerError().finish()
@@ -326,7 +298,7 @@ impl<T: Serialize + DeserializeOwned + 'static> FromRequest for SessionHandle<T>
                 .extensions()
                 .get::<SessionHandle<T>>()
                 .cloned()
-                .ok_or_else(|| MissingSessionMiddleware.into()),
+                .ok_or_else(|| MissingSession::default().into()),
         )
     }
 }

@@ -478,6 +478,32 @@ fn same_failure(a: &SessionError, b: &SessionError) -> bool {
     }
 }
 
+/// The session extractor found no session in the request: the app has no
+/// session middleware ([`SessionLayer`](crate::tower::SessionLayer) or
+/// `actix::SessionMiddleware`) for the handler's data type. A deployment
+/// bug, answered with a bare `500`; the log names the fix.
+///
+/// ```
+/// use sealed_session::tower::MissingSession;
+/// assert!(MissingSession::default().to_string().contains("SessionLayer::new(manager)"));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MissingSession;
+
+impl fmt::Display for MissingSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "no session in the request: add the session middleware, with a SessionManager of \
+             the same data type as the handler's SessionHandle<T> (axum: \
+             `.layer(SessionLayer::new(manager))` on the router; actix-web: \
+             `.wrap(SessionMiddleware::new(manager))` on the app)",
+        )
+    }
+}
+
+impl std::error::Error for MissingSession {}
+
 /// A session written into `Set-Cookie` values.
 #[derive(Debug)]
 pub(crate) struct Saved {

@@ -1035,6 +1035,7 @@ mod routes {
         pub(super) cache_control: Option<&'static str>,
         /// Fail as the framework's error type where it has one (actix-web's
         /// handler `Err`), rather than as a response.
+        #[cfg_attr(not(feature = "actix-web"), allow(dead_code))]
         pub(super) as_error: bool,
     }
 

@@ -2,7 +2,6 @@
 //! sessions.
 
 use core::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,10 +16,7 @@ use crate::envelope::SessionMeta;
 use crate::keyring_handle::KeyringHandle;
 
 use super::lifecycle::{Session, State};
-use super::{
-    Clock, ConfigError, Connection, InsecurePolicy, Outcome, SessionConfig, SessionError,
-    SystemClock,
-};
+use super::{Clock, ConfigError, Connection, Outcome, SessionConfig, SessionError, SystemClock};
 
 type Migration<T> = dyn Fn(u32, &[u8]) -> Option<T> + Send + Sync;
 type Validator<T> = dyn Fn(&SessionMeta, &T) -> bool + Send + Sync;
@@ -114,7 +110,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     pub fn new(config: SessionConfig, keys: KeyringHandle) -> Result<Self, ConfigError> {
         let codec = config.codec()?;
         #[cfg(feature = "tracing")]
-        if !config.cookie.is_secure() || config.insecure == InsecurePolicy::FollowScheme {
+        if !config.cookie.is_secure() || config.insecure == super::InsecurePolicy::FollowScheme {
             tracing::warn!(
                 target: "sealed_session",
                 cookie = config.cookie.name(),
@@ -309,7 +305,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// Whether the forwarded headers of a request from `peer` can matter:
     /// adapters that must copy headers skip them otherwise.
     #[cfg(feature = "actix-web")]
-    pub(crate) fn reads_forwarded_headers(&self, peer: Option<IpAddr>) -> bool {
+    pub(crate) fn reads_forwarded_headers(&self, peer: Option<std::net::IpAddr>) -> bool {
         peer.is_some_and(|peer| self.shared.config.proxy.trusts_peer(peer))
     }
 

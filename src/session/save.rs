@@ -241,6 +241,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
 
     /// Whether the handler looked at or changed the session at all: its
     /// response then depends on the request's cookie.
+    #[cfg(any(feature = "tower", feature = "actix-web"))]
     pub(crate) fn was_opened(&self) -> bool {
         !matches!(self.state, State::Pending)
     }

@@ -71,12 +71,11 @@ mod future;
 mod layer;
 mod service;
 
-#[cfg(feature = "axum")]
-pub use self::axum::MissingSessionLayer;
 pub use self::future::ResponseFuture;
 pub use self::layer::SessionLayer;
 pub use self::service::SessionService;
 pub use crate::SessionHandle;
+pub use crate::handle::MissingSession;
 
 use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue};
