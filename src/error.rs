@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use crate::codec::CodecError;
 use crate::keyring::KeyId;
 
 /// Why sealing or opening a session failed.
@@ -175,3 +176,150 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A configuration that cannot work: session, cookie or trusted-proxy
+/// settings, reported at startup. Each message says how to fix it.
+///
+/// ```
+/// use sealed_session::{ConfigError, CookieConfig, ProxyTrust};
+///
+/// let err = CookieConfig::new("__Host-s").path("/app").validate().unwrap_err();
+/// assert_eq!(err, ConfigError::HostPrefix("must have Path=/"));
+/// let err = ProxyTrust::cidrs(["10.0.0.1/8"]).unwrap_err();
+/// assert!(err.to_string().contains("`10.0.0.0/8`"));
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The name, context or clock skew is invalid.
+    Codec(CodecError),
+    /// Neither an absolute lifetime nor an idle timeout is set.
+    NoLifetime,
+    /// A lifetime exceeds 400 days, the browsers' cap.
+    LifetimeTooLong,
+    /// A lifetime is under one second.
+    LifetimeTooShort,
+    /// The idle refresh fraction is outside 0.0..=1.0.
+    IdleRefresh,
+    /// Chunking must allow 2 to 16 cookies.
+    Chunks,
+    /// [`InsecurePolicy::FollowScheme`](crate::InsecurePolicy::FollowScheme) with a cookie that requires Secure.
+    FollowSchemeNotAllowed,
+    /// A `__Host-` name with a `Domain`, a `Path` other than `/`, or
+    /// without `Secure`.
+    HostPrefix(&'static str),
+    /// A `__Secure-` name without `Secure`.
+    SecurePrefix,
+    /// An `__Http-` or `__Host-Http-` name without `Secure` and `HttpOnly`.
+    HttpPrefix,
+    /// `SameSite=None` without `Secure`.
+    SameSiteNoneWithoutSecure,
+    /// `Partitioned` without `Secure`.
+    PartitionedWithoutSecure,
+    /// A `Domain` with a name that has no `__Secure-` prefix.
+    DomainWithoutSecurePrefix,
+    /// The path is empty, does not start with `/`, is too long, or has a
+    /// character a cookie attribute cannot carry.
+    Path(&'static str),
+    /// The domain is empty, too long, or not a host name.
+    Domain(&'static str),
+    /// An entry is neither an IP address nor a CIDR range with a valid
+    /// prefix length.
+    InvalidProxyRange {
+        /// The rejected entry, as given.
+        entry: String,
+    },
+    /// A range has bits set after its prefix length, so it is unclear
+    /// whether the network or the single address was meant.
+    ProxyRangeHostBits {
+        /// The rejected entry, as given.
+        entry: String,
+        /// The network the prefix length describes.
+        network: String,
+        /// The single address.
+        address: String,
+    },
+    /// The list of ranges is empty.
+    NoProxyRanges,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Codec(err) => fmt::Display::fmt(err, f),
+            Self::NoLifetime => f.write_str(
+                "sessions need an absolute lifetime, an idle timeout, or both: set \
+                 Lifetimes::new(Some(..), Some(..))",
+            ),
+            Self::LifetimeTooLong => f.write_str(
+                "session lifetimes above 400 days are cut by browsers: use at most 400 days",
+            ),
+            Self::LifetimeTooShort => f.write_str("session lifetimes must be at least one second"),
+            Self::IdleRefresh => f.write_str(
+                "the idle refresh fraction must be between 0.0 and 1.0 (0.5 re-seals after half \
+                 the idle window)",
+            ),
+            Self::Chunks => {
+                f.write_str("chunking takes a maximum of 2 to 16 cookies, or 0 for off")
+            }
+            Self::FollowSchemeNotAllowed => f.write_str(
+                "InsecurePolicy::FollowScheme drops Secure on plain HTTP, which __Host-/__Secure- \
+                 names, SameSite=None and Partitioned forbid: use a plain name in development, \
+                 or InsecurePolicy::Send",
+            ),
+            Self::HostPrefix(what) => write!(
+                f,
+                "a `__Host-` cookie {what}; browsers reject it. Keep Secure and Path=/ \
+                 without Domain, or rename the cookie with the `__Secure-` prefix to share it \
+                 with a Domain"
+            ),
+            Self::SecurePrefix => {
+                f.write_str("a `__Secure-` cookie must be Secure; browsers reject it otherwise")
+            }
+            Self::HttpPrefix => f.write_str(
+                "an `__Http-` or `__Host-Http-` cookie must be Secure and HttpOnly; keep both on",
+            ),
+            Self::SameSiteNoneWithoutSecure => f.write_str(
+                "SameSite=None requires Secure; browsers reject it otherwise. Keep Secure on, \
+                 or use SameSite=Lax",
+            ),
+            Self::PartitionedWithoutSecure => {
+                f.write_str("Partitioned requires Secure; browsers reject it otherwise")
+            }
+            Self::DomainWithoutSecurePrefix => f.write_str(
+                "a cookie with a Domain is shared with every subdomain, and any of them can \
+                 plant its own cookie of that name, prefix or not; leave Domain unset and use \
+                 `__Host-`, or, when subdomains must share the session, name it with the \
+                 `__Secure-` prefix (e.g. `__Secure-session`), which at least requires Secure",
+            ),
+            Self::Path(why) => write!(f, "invalid cookie path: {why}"),
+            Self::Domain(why) => write!(f, "invalid cookie domain: {why}"),
+            Self::InvalidProxyRange { entry } => write!(
+                f,
+                "`{entry}` is not a CIDR range: write ranges like `10.0.0.0/8` or `::1/128`, \
+                 or a single address like `10.0.0.2`"
+            ),
+            Self::ProxyRangeHostBits {
+                entry,
+                network,
+                address,
+            } => write!(
+                f,
+                "`{entry}` has bits set after its prefix length: write `{network}` for the \
+                 network or `{address}` for the single address"
+            ),
+            Self::NoProxyRanges => f.write_str(
+                "no trusted proxy ranges given: list the proxy's addresses (e.g. `10.0.0.0/8`), \
+                 or use ProxyTrust::none() if no proxy is in front of the application",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<CodecError> for ConfigError {
+    fn from(err: CodecError) -> Self {
+        Self::Codec(err)
+    }
+}

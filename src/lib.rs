@@ -228,20 +228,20 @@ pub use codec::{
     MAX_VALUE_LIMIT, Opened, OpenedRaw, SUPPORTED_FORMAT_VERSIONS,
 };
 pub use cookie::{
-    CookieConfig, CookieConfigError, CookieTooLarge, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN,
+    CookieConfig, CookieTooLarge, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN,
     MAX_COOKIE_LIFETIME, SameSite, SetCookie, SetCookieError,
 };
 pub use envelope::{Lifetimes, SessionId, SessionMeta};
-pub use error::{Error, ErrorKind};
+pub use error::{ConfigError, Error, ErrorKind};
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 pub use handle::SessionHandle;
 pub use key::{KEY_LEN, Key, KeyError};
 pub use keyring::{DEFAULT_AES_GCM_SEAL_BUDGET, KeyId, KeySpec, Keyring, KeyringError};
 pub use keyring_handle::KeyringHandle;
-pub use proxy::{ProxyConfigError, ProxyTrust, SchemeDecision, SchemeSource};
+pub use proxy::{ProxyTrust, SchemeDecision, SchemeSource};
 pub use session::{
-    Clock, ConfigError, Connection, Diagnostic, InsecurePolicy, MAX_CHUNKS, Outcome, Rejection,
-    Session, SessionConfig, SessionError, SessionManager, SessionMap, SystemClock,
+    Clock, Connection, Diagnostic, InsecurePolicy, MAX_CHUNKS, Outcome, Rejection, Session,
+    SessionConfig, SessionError, SessionManager, SessionMap, SystemClock,
 };
 pub use suite::{Suite, UnknownSuite};
 

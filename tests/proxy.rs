@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
-use sealed_session::{ProxyConfigError, ProxyTrust, SchemeDecision, SchemeSource};
+use sealed_session::{ConfigError, ProxyTrust, SchemeDecision, SchemeSource};
 
 const XFP: &str = "x-forwarded-proto";
 const FWD: &str = "forwarded";
@@ -502,7 +502,7 @@ fn bad_cidr_is_a_typed_error_with_the_fix() {
         let err = ProxyTrust::cidrs(["127.0.0.1/32", bad]).unwrap_err();
         assert_eq!(
             err,
-            ProxyConfigError::InvalidRange {
+            ConfigError::InvalidProxyRange {
                 entry: bad.to_owned()
             }
         );
@@ -519,7 +519,7 @@ fn bad_cidr_is_a_typed_error_with_the_fix() {
 fn host_bits_after_the_prefix_are_rejected_with_both_readings() {
     let err = ProxyTrust::cidrs(["10.1.2.3/8"]).unwrap_err();
     let message = err.to_string();
-    assert!(matches!(err, ProxyConfigError::HostBitsSet { .. }));
+    assert!(matches!(err, ConfigError::ProxyRangeHostBits { .. }));
     assert!(message.contains("`10.0.0.0/8`"), "{message}");
     assert!(message.contains("`10.1.2.3/32`"), "{message}");
 }
@@ -527,7 +527,7 @@ fn host_bits_after_the_prefix_are_rejected_with_both_readings() {
 #[test]
 fn empty_range_list_is_an_error() {
     let err = ProxyTrust::cidrs(Vec::<String>::new()).unwrap_err();
-    assert_eq!(err, ProxyConfigError::NoRanges);
+    assert_eq!(err, ConfigError::NoProxyRanges);
     assert!(err.to_string().contains("ProxyTrust::none()"));
 }
 

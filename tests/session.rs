@@ -790,7 +790,7 @@ fn configuration_mistakes_are_caught_at_startup_with_a_fix() {
         keys(),
     )
     .expect_err("host prefix");
-    assert!(matches!(err, ConfigError::Cookie(_)));
+    assert!(matches!(err, ConfigError::HostPrefix(_)));
 }
 
 #[test]

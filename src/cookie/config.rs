@@ -1,10 +1,9 @@
 //! Cookie attributes: validated once, then written into `Set-Cookie`
 //! header values with exact byte accounting.
 
-use core::fmt;
 use std::time::Duration;
 
-use crate::codec::CodecError;
+use crate::error::ConfigError;
 
 /// Browsers cap cookie lifetimes at 400 days (RFC 6265bis).
 pub const MAX_COOKIE_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
@@ -65,7 +64,7 @@ impl SameSite {
 /// let bad = CookieConfig::new("__Host-session").domain("example.com");
 /// let err = bad.validate().unwrap_err();
 /// assert!(err.to_string().contains("__Secure-"));
-/// # Ok::<(), sealed_session::CookieConfigError>(())
+/// # Ok::<(), sealed_session::ConfigError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieConfig {
@@ -78,70 +77,6 @@ pub struct CookieConfig {
     pub(super) partitioned: bool,
     pub(super) persistent: bool,
 }
-
-/// A cookie configuration that browsers would reject or that weakens the
-/// session. Each message says how to fix it.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CookieConfigError {
-    /// The name is not a valid cookie name.
-    Name(CodecError),
-    /// A `__Host-` name with a `Domain`, a `Path` other than `/`, or
-    /// without `Secure`.
-    HostPrefix(&'static str),
-    /// A `__Secure-` name without `Secure`.
-    SecurePrefix,
-    /// An `__Http-` or `__Host-Http-` name without `Secure` and `HttpOnly`.
-    HttpPrefix,
-    /// `SameSite=None` without `Secure`.
-    SameSiteNoneWithoutSecure,
-    /// `Partitioned` without `Secure`.
-    PartitionedWithoutSecure,
-    /// A `Domain` with a name that has no `__Secure-` prefix.
-    DomainWithoutSecurePrefix,
-    /// The path is empty, does not start with `/`, is too long, or has a
-    /// character a cookie attribute cannot carry.
-    Path(&'static str),
-    /// The domain is empty, too long, or not a host name.
-    Domain(&'static str),
-}
-
-impl fmt::Display for CookieConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Name(err) => fmt::Display::fmt(err, f),
-            Self::HostPrefix(what) => write!(
-                f,
-                "a `__Host-` cookie {what}; browsers reject it. Keep Secure and Path=/ \
-                 without Domain, or rename the cookie with the `__Secure-` prefix to share it \
-                 with a Domain"
-            ),
-            Self::SecurePrefix => {
-                f.write_str("a `__Secure-` cookie must be Secure; browsers reject it otherwise")
-            }
-            Self::HttpPrefix => f.write_str(
-                "an `__Http-` or `__Host-Http-` cookie must be Secure and HttpOnly; keep both on",
-            ),
-            Self::SameSiteNoneWithoutSecure => f.write_str(
-                "SameSite=None requires Secure; browsers reject it otherwise. Keep Secure on, \
-                 or use SameSite=Lax",
-            ),
-            Self::PartitionedWithoutSecure => {
-                f.write_str("Partitioned requires Secure; browsers reject it otherwise")
-            }
-            Self::DomainWithoutSecurePrefix => f.write_str(
-                "a cookie with a Domain is shared with every subdomain, and any of them can \
-                 plant its own cookie of that name, prefix or not; leave Domain unset and use \
-                 `__Host-`, or, when subdomains must share the session, name it with the \
-                 `__Secure-` prefix (e.g. `__Secure-session`), which at least requires Secure",
-            ),
-            Self::Path(why) => write!(f, "invalid cookie path: {why}"),
-            Self::Domain(why) => write!(f, "invalid cookie domain: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for CookieConfigError {}
 
 /// The default session cookie name. The `__Host-` prefix makes browsers
 /// refuse the cookie unless it is `Secure`, has `Path=/` and no `Domain`,
@@ -308,12 +243,12 @@ impl CookieConfig {
     /// Checks the rules browsers enforce and the ones this library adds.
     ///
     /// ```
-    /// # use sealed_session::{CookieConfig, CookieConfigError, SameSite};
+    /// # use sealed_session::{CookieConfig, ConfigError, SameSite};
     /// let err = CookieConfig::new("s").insecure_dev_only().same_site(SameSite::None).validate();
-    /// assert_eq!(err, Err(CookieConfigError::SameSiteNoneWithoutSecure));
+    /// assert_eq!(err, Err(ConfigError::SameSiteNoneWithoutSecure));
     /// ```
-    pub fn validate(&self) -> Result<(), CookieConfigError> {
-        crate::codec::validate_name(&self.name).map_err(CookieConfigError::Name)?;
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        crate::codec::validate_name(&self.name).map_err(ConfigError::Codec)?;
         validate_path(&self.path)?;
         if let Some(domain) = &self.domain {
             validate_domain(domain)?;
@@ -321,31 +256,31 @@ impl CookieConfig {
         let lower = self.name.to_ascii_lowercase();
         if lower.starts_with("__host-") {
             if !self.secure {
-                return Err(CookieConfigError::HostPrefix("must be Secure"));
+                return Err(ConfigError::HostPrefix("must be Secure"));
             }
             if self.domain.is_some() {
-                return Err(CookieConfigError::HostPrefix("cannot have a Domain"));
+                return Err(ConfigError::HostPrefix("cannot have a Domain"));
             }
             if self.path != "/" {
-                return Err(CookieConfigError::HostPrefix("must have Path=/"));
+                return Err(ConfigError::HostPrefix("must have Path=/"));
             }
         }
         if lower.starts_with("__secure-") && !self.secure {
-            return Err(CookieConfigError::SecurePrefix);
+            return Err(ConfigError::SecurePrefix);
         }
         if (lower.starts_with("__http-") || lower.starts_with("__host-http-"))
             && !(self.http_only && self.secure)
         {
-            return Err(CookieConfigError::HttpPrefix);
+            return Err(ConfigError::HttpPrefix);
         }
         if self.domain.is_some() && !lower.starts_with("__secure-") {
-            return Err(CookieConfigError::DomainWithoutSecurePrefix);
+            return Err(ConfigError::DomainWithoutSecurePrefix);
         }
         if self.same_site == SameSite::None && !self.secure {
-            return Err(CookieConfigError::SameSiteNoneWithoutSecure);
+            return Err(ConfigError::SameSiteNoneWithoutSecure);
         }
         if self.partitioned && !self.secure {
-            return Err(CookieConfigError::PartitionedWithoutSecure);
+            return Err(ConfigError::PartitionedWithoutSecure);
         }
         Ok(())
     }
@@ -356,28 +291,28 @@ impl CookieConfig {
     }
 }
 
-fn validate_path(path: &str) -> Result<(), CookieConfigError> {
+fn validate_path(path: &str) -> Result<(), ConfigError> {
     if !path.starts_with('/') {
-        return Err(CookieConfigError::Path("it must start with `/`"));
+        return Err(ConfigError::Path("it must start with `/`"));
     }
     if path.len() > MAX_ATTRIBUTE_VALUE_LEN {
-        return Err(CookieConfigError::Path("it is longer than 1024 bytes"));
+        return Err(ConfigError::Path("it is longer than 1024 bytes"));
     }
     if !path.bytes().all(|b| b.is_ascii_graphic() && b != b';') {
-        return Err(CookieConfigError::Path(
+        return Err(ConfigError::Path(
             "it may only contain visible ASCII characters other than `;`",
         ));
     }
     Ok(())
 }
 
-fn validate_domain(domain: &str) -> Result<(), CookieConfigError> {
+fn validate_domain(domain: &str) -> Result<(), ConfigError> {
     let host = domain.strip_prefix('.').unwrap_or(domain);
     if host.is_empty() {
-        return Err(CookieConfigError::Domain("it is empty"));
+        return Err(ConfigError::Domain("it is empty"));
     }
     if domain.len() > MAX_ATTRIBUTE_VALUE_LEN {
-        return Err(CookieConfigError::Domain("it is longer than 1024 bytes"));
+        return Err(ConfigError::Domain("it is longer than 1024 bytes"));
     }
     let label_ok = |label: &str| {
         !label.is_empty()
@@ -387,7 +322,7 @@ fn validate_domain(domain: &str) -> Result<(), CookieConfigError> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
     if !host.split('.').all(label_ok) {
-        return Err(CookieConfigError::Domain(
+        return Err(ConfigError::Domain(
             "it must be a host name such as `example.com` (letters, digits, `-` and dots)",
         ));
     }
@@ -403,24 +338,24 @@ mod tests {
         for name in ["__host-s", "__HOST-s", "__Host-s"] {
             assert_eq!(
                 CookieConfig::new(name).domain("example.com").validate(),
-                Err(CookieConfigError::HostPrefix("cannot have a Domain"))
+                Err(ConfigError::HostPrefix("cannot have a Domain"))
             );
             assert_eq!(
                 CookieConfig::new(name).path("/app").validate(),
-                Err(CookieConfigError::HostPrefix("must have Path=/"))
+                Err(ConfigError::HostPrefix("must have Path=/"))
             );
         }
         assert_eq!(
             CookieConfig::new("__SECURE-s")
                 .insecure_dev_only()
                 .validate(),
-            Err(CookieConfigError::SecurePrefix)
+            Err(ConfigError::SecurePrefix)
         );
         assert_eq!(
             CookieConfig::new("__Host-Http-s")
                 .http_only(false)
                 .validate(),
-            Err(CookieConfigError::HttpPrefix)
+            Err(ConfigError::HttpPrefix)
         );
     }
 

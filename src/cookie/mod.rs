@@ -7,7 +7,6 @@ pub(crate) mod request;
 mod set_cookie;
 
 pub use config::{
-    CookieConfig, CookieConfigError, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN,
-    MAX_COOKIE_LIFETIME, SameSite,
+    CookieConfig, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_LIFETIME, SameSite,
 };
 pub use set_cookie::{CookieTooLarge, SetCookie, SetCookieError};

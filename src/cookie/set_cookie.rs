@@ -8,7 +8,9 @@ use http::HeaderValue;
 
 use crate::codec::BROWSER_COOKIE_LIMIT;
 
-use super::{CookieConfig, CookieConfigError, MAX_COOKIE_LIFETIME};
+use crate::error::ConfigError;
+
+use super::{CookieConfig, MAX_COOKIE_LIFETIME};
 
 /// Name and value together exceed what browsers store; the cookie would be
 /// dropped silently if it were sent.
@@ -72,7 +74,7 @@ pub enum SetCookieError {
     /// Name and value exceed what browsers store.
     TooLarge(CookieTooLarge),
     /// The configuration is invalid (see [`CookieConfig::validate`]).
-    Config(CookieConfigError),
+    Config(ConfigError),
     /// The value holds a character outside the cookie-octets of RFC 6265
     /// (controls, space, `"`, `,`, `;`, `\\` or non-ASCII).
     Value,
@@ -243,7 +245,7 @@ impl CookieConfig {
     pub fn removal(&self, name: &str) -> Result<HeaderValue, SetCookieError> {
         self.validate().map_err(SetCookieError::Config)?;
         crate::codec::validate_name(name)
-            .map_err(|err| SetCookieError::Config(CookieConfigError::Name(err)))?;
+            .map_err(|err| SetCookieError::Config(ConfigError::Codec(err)))?;
         self.removal_header(name)
     }
 

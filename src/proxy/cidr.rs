@@ -3,7 +3,7 @@
 use core::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::ProxyConfigError;
+use crate::error::ConfigError;
 
 /// An address range, IPv4-mapped IPv6 ranges stored as IPv4.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -13,8 +13,8 @@ pub(super) enum IpRange {
 }
 
 impl IpRange {
-    pub(super) fn parse(entry: &str) -> Result<Self, ProxyConfigError> {
-        let invalid = || ProxyConfigError::InvalidRange {
+    pub(super) fn parse(entry: &str) -> Result<Self, ConfigError> {
+        let invalid = || ConfigError::InvalidProxyRange {
             entry: entry.to_owned(),
         };
         let text = entry.trim();
@@ -63,7 +63,7 @@ impl IpRange {
         };
         let network = range.network();
         if network != range {
-            return Err(ProxyConfigError::HostBitsSet {
+            return Err(ConfigError::ProxyRangeHostBits {
                 entry: entry.to_owned(),
                 network: network.to_string(),
                 address: range.single().to_string(),
@@ -177,14 +177,14 @@ mod tests {
             assert!(
                 matches!(
                     IpRange::parse(bad),
-                    Err(ProxyConfigError::InvalidRange { .. })
+                    Err(ConfigError::InvalidProxyRange { .. })
                 ),
                 "{bad}"
             );
         }
         assert_eq!(
             IpRange::parse("10.0.0.1/8"),
-            Err(ProxyConfigError::HostBitsSet {
+            Err(ConfigError::ProxyRangeHostBits {
                 entry: "10.0.0.1/8".into(),
                 network: "10.0.0.0/8".into(),
                 address: "10.0.0.1/32".into(),

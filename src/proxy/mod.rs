@@ -1,7 +1,7 @@
 //! Whether a request is HTTPS, as far as a trusted proxy says: see
 //! [`ProxyTrust`], whose documentation holds the rules.
 
-use core::fmt;
+use crate::error::ConfigError;
 use std::net::IpAddr;
 
 use http::HeaderMap;
@@ -143,7 +143,7 @@ use forwarded::Unusable;
 /// let behind_nginx = ProxyTrust::cidrs(["127.0.0.1/32", "::1/128"])?;
 /// let behind_lb = ProxyTrust::cidrs(["10.0.0.0/8"])?;
 /// # let _ = (direct, behind_nginx, behind_lb);
-/// # Ok::<(), sealed_session::ProxyConfigError>(())
+/// # Ok::<(), sealed_session::ConfigError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ProxyTrust {
@@ -191,23 +191,23 @@ impl ProxyTrust {
     ///
     /// # Errors
     ///
-    /// [`ProxyConfigError`] for an entry that is not an address or a range,
+    /// [`ConfigError`] for an entry that is not an address or a range,
     /// a range with bits set after its prefix (`10.0.0.1/8`: write
     /// `10.0.0.0/8` or `10.0.0.1/32`), or an empty list.
     ///
     /// ```
-    /// use sealed_session::{ProxyConfigError, ProxyTrust};
+    /// use sealed_session::{ConfigError, ProxyTrust};
     ///
     /// let trust = ProxyTrust::cidrs(["10.0.0.0/8", "fd00::/8"])?;
     /// assert!(trust.trusts_peer("::ffff:10.1.2.3".parse()?));
     /// assert!(!trust.trusts_peer("192.0.2.1".parse()?));
     ///
     /// let err = ProxyTrust::cidrs(["10.0.0.0/33"]).unwrap_err();
-    /// assert!(matches!(err, ProxyConfigError::InvalidRange { .. }));
+    /// assert!(matches!(err, ConfigError::InvalidProxyRange { .. }));
     /// assert!(err.to_string().contains("`10.0.0.0/8`"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn cidrs<I>(ranges: I) -> Result<Self, ProxyConfigError>
+    pub fn cidrs<I>(ranges: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
@@ -217,7 +217,7 @@ impl ProxyTrust {
             .map(|entry| IpRange::parse(entry.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
         if ranges.is_empty() {
-            return Err(ProxyConfigError::NoRanges);
+            return Err(ConfigError::NoProxyRanges);
         }
         Ok(Self {
             peers: TrustedPeers::Ranges(ranges.into_boxed_slice()),
@@ -491,62 +491,3 @@ impl SchemeDecision {
         }
     }
 }
-
-/// A trusted-proxy configuration was rejected.
-///
-/// ```
-/// use sealed_session::{ProxyConfigError, ProxyTrust};
-///
-/// let err = ProxyTrust::cidrs(["10.0.0.1/8"]).unwrap_err();
-/// assert!(matches!(err, ProxyConfigError::HostBitsSet { .. }));
-/// assert!(err.to_string().contains("`10.0.0.0/8`"));
-/// ```
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProxyConfigError {
-    /// An entry is neither an IP address nor a CIDR range with a valid
-    /// prefix length.
-    InvalidRange {
-        /// The rejected entry, as given.
-        entry: String,
-    },
-    /// A range has bits set after its prefix length, so it is unclear
-    /// whether the network or the single address was meant.
-    HostBitsSet {
-        /// The rejected entry, as given.
-        entry: String,
-        /// The network the prefix length describes.
-        network: String,
-        /// The single address.
-        address: String,
-    },
-    /// The list of ranges is empty.
-    NoRanges,
-}
-
-impl fmt::Display for ProxyConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidRange { entry } => write!(
-                f,
-                "`{entry}` is not a CIDR range: write ranges like `10.0.0.0/8` or `::1/128`, \
-                 or a single address like `10.0.0.2`"
-            ),
-            Self::HostBitsSet {
-                entry,
-                network,
-                address,
-            } => write!(
-                f,
-                "`{entry}` has bits set after its prefix length: write `{network}` for the \
-                 network or `{address}` for the single address"
-            ),
-            Self::NoRanges => f.write_str(
-                "no trusted proxy ranges given: list the proxy's addresses (e.g. `10.0.0.0/8`), \
-                 or use ProxyTrust::none() if no proxy is in front of the application",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ProxyConfigError {}

@@ -8,7 +8,7 @@ use crate::cookie::{CookieConfig, MAX_COOKIE_LIFETIME};
 use crate::envelope::Lifetimes;
 use crate::proxy::ProxyTrust;
 
-use super::ConfigError;
+use crate::error::ConfigError;
 
 /// Most cookies one session may be split over.
 pub const MAX_CHUNKS: u8 = 16;

@@ -2,76 +2,9 @@
 
 use core::fmt;
 
-use crate::codec::CodecError;
-use crate::cookie::{CookieConfigError, CookieTooLarge};
+use crate::cookie::CookieTooLarge;
 use crate::error::{Error, ErrorKind};
 use crate::proxy::SchemeDecision;
-
-/// A session configuration that cannot work. Each message says how to fix
-/// it.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConfigError {
-    /// The cookie attributes are invalid.
-    Cookie(CookieConfigError),
-    /// The name, context or clock skew is invalid.
-    Codec(CodecError),
-    /// Neither an absolute lifetime nor an idle timeout is set.
-    NoLifetime,
-    /// A lifetime exceeds 400 days, the browsers' cap.
-    LifetimeTooLong,
-    /// A lifetime is under one second.
-    LifetimeTooShort,
-    /// The idle refresh fraction is outside 0.0..=1.0.
-    IdleRefresh,
-    /// Chunking must allow 2 to 16 cookies.
-    Chunks,
-    /// [`InsecurePolicy::FollowScheme`] with a cookie that requires Secure.
-    FollowSchemeNotAllowed,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Cookie(err) => fmt::Display::fmt(err, f),
-            Self::Codec(err) => fmt::Display::fmt(err, f),
-            Self::NoLifetime => f.write_str(
-                "sessions need an absolute lifetime, an idle timeout, or both: set \
-                 Lifetimes::new(Some(..), Some(..))",
-            ),
-            Self::LifetimeTooLong => f.write_str(
-                "session lifetimes above 400 days are cut by browsers: use at most 400 days",
-            ),
-            Self::LifetimeTooShort => f.write_str("session lifetimes must be at least one second"),
-            Self::IdleRefresh => f.write_str(
-                "the idle refresh fraction must be between 0.0 and 1.0 (0.5 re-seals after half \
-                 the idle window)",
-            ),
-            Self::Chunks => {
-                f.write_str("chunking takes a maximum of 2 to 16 cookies, or 0 for off")
-            }
-            Self::FollowSchemeNotAllowed => f.write_str(
-                "InsecurePolicy::FollowScheme drops Secure on plain HTTP, which __Host-/__Secure- \
-                 names, SameSite=None and Partitioned forbid: use a plain name in development, \
-                 or InsecurePolicy::Send",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-impl From<CookieConfigError> for ConfigError {
-    fn from(err: CookieConfigError) -> Self {
-        Self::Cookie(err)
-    }
-}
-
-impl From<CodecError> for ConfigError {
-    fn from(err: CodecError) -> Self {
-        Self::Codec(err)
-    }
-}
 
 /// The session could not be written into the response.
 #[non_exhaustive]

@@ -16,7 +16,9 @@ use crate::envelope::SessionMeta;
 use crate::keyring_handle::KeyringHandle;
 
 use super::lifecycle::{Session, State};
-use super::{Clock, ConfigError, Connection, Outcome, SessionConfig, SessionError, SystemClock};
+use crate::error::ConfigError;
+
+use super::{Clock, Connection, Outcome, SessionConfig, SessionError, SystemClock};
 
 type Migration<T> = dyn Fn(u32, &[u8]) -> Option<T> + Send + Sync;
 type Validator<T> = dyn Fn(&SessionMeta, &T) -> bool + Send + Sync;

@@ -23,7 +23,7 @@ use std::net::IpAddr;
 use std::time::SystemTime;
 
 pub use config::{InsecurePolicy, MAX_CHUNKS, SessionConfig};
-pub use error::{ConfigError, Diagnostic, Rejection, SessionError};
+pub use error::{Diagnostic, Rejection, SessionError};
 pub use lifecycle::Session;
 pub use manager::SessionManager;
 pub use map::SessionMap;
