@@ -23,7 +23,8 @@ use base64::engine::simd::Simd;
 use cookie::{Cookie, CookieJar};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::{Rng as _, SeedableRng as _};
-use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta, Suite};
+use sealed_session::codec::Codec;
+use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta, Suite};
 use serde::{Deserialize, Serialize};
 
 const SIZES: [usize; 4] = [64, 256, 1024, 3000];

@@ -8,7 +8,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+use sealed_session::codec::Codec;
+use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]

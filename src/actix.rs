@@ -74,10 +74,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::handle::{Verdict, cache_headers};
-use crate::{Connection, SessionError, SessionManager};
+use crate::session::{Connection, SessionError, SessionManager};
 
-pub use crate::SessionHandle;
 pub use crate::handle::MissingSession;
+pub use crate::handle::SessionHandle;
 
 /// The middleware: `App::new().wrap(SessionMiddleware::new(manager))`, as
 /// in the [module example](crate::actix).
@@ -165,7 +165,7 @@ where
         let forwarded = self.manager.reads_forwarded_headers(peer);
         let headers = session_headers(request.headers(), forwarded);
         let session = self.manager.load(&headers, connection);
-        let handle = SessionHandle::new(self.manager.clone(), session);
+        let handle = SessionHandle::new(session);
         request.extensions_mut().insert(handle.clone());
         let response = self.service.call(request);
         Box::pin(async move {

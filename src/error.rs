@@ -12,7 +12,8 @@ use crate::keyring::KeyId;
 /// session": the kind is for logs and metrics, never for responses.
 ///
 /// ```
-/// use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring};
+/// use sealed_session::{ErrorKind, Key, KeySpec, Keyring};
+/// use sealed_session::codec::Codec;
 ///
 /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
 /// let codec = Codec::new("session").unwrap();
@@ -36,7 +37,7 @@ pub enum ErrorKind {
     /// The value is longer than any value this codec produces, or the
     /// session would seal to a value over the configured limit.
     TooLarge,
-    /// The format version byte is not one of [`SUPPORTED_FORMAT_VERSIONS`](crate::SUPPORTED_FORMAT_VERSIONS).
+    /// The format version byte is not one of [`SUPPORTED_FORMAT_VERSIONS`](crate::codec::SUPPORTED_FORMAT_VERSIONS).
     UnsupportedVersion,
     /// The key id in the header is not in the keyring (retired or foreign).
     UnknownKey,
@@ -92,7 +93,8 @@ impl Error {
     /// The classified cause.
     ///
     /// ```
-    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring};
+    /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("session").unwrap();
     /// let err = codec.open::<u32>(&keyring, "").unwrap_err();
@@ -107,7 +109,8 @@ impl Error {
     /// per id tells an operator when a retired key stops being presented.
     ///
     /// ```
-    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, SessionMeta, Lifetimes};
+    /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring, SessionMeta, Lifetimes};
+    /// # use sealed_session::codec::Codec;
     /// let old = Keyring::new(KeySpec::new(7, Key::generate()));
     /// let new = Keyring::new(KeySpec::new(8, Key::generate()));
     /// let codec = Codec::new("session").unwrap();
@@ -125,7 +128,8 @@ impl Error {
     /// sealed value would have had.
     ///
     /// ```
-    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, SessionMeta, Lifetimes};
+    /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring, SessionMeta, Lifetimes};
+    /// # use sealed_session::codec::Codec;
     /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// let codec = Codec::new("s").unwrap();
     /// let meta = SessionMeta::new(Lifetimes::default()).unwrap();

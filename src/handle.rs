@@ -13,7 +13,9 @@ use http::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{Error, Rejection, Session, SessionError, SessionManager, SessionMap, SessionMeta};
+use crate::envelope::SessionMeta;
+use crate::error::Error;
+use crate::session::{InvalidCookie, Session, SessionError, SessionMap};
 
 /// A request's session, shared between the handler and the middleware that
 /// writes `Set-Cookie` once the handler has answered.
@@ -46,16 +48,14 @@ use crate::{Error, Rejection, Session, SessionError, SessionManager, SessionMap,
 ///
 /// ```
 /// use http::HeaderMap;
-/// use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle};
+/// use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle};
+/// use sealed_session::adapter::Connection;
 /// use sealed_session::{SessionConfig, SessionHandle, SessionManager};
 ///
 /// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
 /// let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::default()), keys)?;
 /// // What an adapter does around a handler:
-/// let handle = SessionHandle::new(
-///     manager.clone(),
-///     manager.load(&HeaderMap::new(), Connection::new(None, true)),
-/// );
+/// let handle = SessionHandle::new(manager.load(&HeaderMap::new(), Connection::new(None, true)));
 /// handle.set(41);
 /// handle.update(|n| *n += 1);
 /// assert_eq!(handle.get(), Some(42));
@@ -74,7 +74,6 @@ struct Locked<T> {
 }
 
 struct Inner<T> {
-    manager: SessionManager<T>,
     session: Session<T>,
     /// `Set-Cookie` values from saves made by the handler, by cookie.
     saved: Vec<HeaderValue>,
@@ -208,19 +207,19 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys)?;
     /// let session = manager.load(&HeaderMap::new(), Connection::new(None, true));
-    /// let handle = SessionHandle::new(manager, session);
+    /// let handle = SessionHandle::new(session);
     /// assert_eq!(handle.get(), None);
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
-    pub fn new(manager: SessionManager<T>, session: Session<T>) -> Self {
+    pub fn new(session: Session<T>) -> Self {
         Self {
             shared: Arc::new(Locked {
                 inner: Mutex::new(Inner {
-                    manager,
                     session,
                     saved: Vec::new(),
                     seen: None,
@@ -233,10 +232,11 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// A copy of the data, if there is a session.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// assert_eq!(handle.get(), None);
     /// handle.set("alice".to_owned());
     /// assert_eq!(handle.get().as_deref(), Some("alice"));
@@ -251,10 +251,11 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// Reads the data in place, without cloning it.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<Vec<u8>>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// handle.set(vec![1, 2, 3]);
     /// assert_eq!(handle.with(|data| data.map(Vec::len)), Some(3));
     /// ```
@@ -265,10 +266,11 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// Stores data, starting a session if there is none.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// handle.set(7);
     /// assert_eq!(handle.get(), Some(7));
     /// ```
@@ -280,10 +282,11 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// session.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// assert_eq!(handle.update(|n| *n += 1), None, "no session yet");
     /// handle.set(1);
     /// assert_eq!(handle.update(|n| { *n += 1; *n }), Some(2));
@@ -296,10 +299,11 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// it on login and on any privilege change (session fixation).
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// handle.set("anonymous cart".to_owned());
     /// handle.regenerate();
     /// handle.set("alice".to_owned());
@@ -311,10 +315,11 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// Ends the session: the response deletes the cookie.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// handle.set(1);
     /// handle.destroy();
     /// assert_eq!(handle.get(), None);
@@ -327,23 +332,25 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// and absolute expiry.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
-    /// handle.renew();
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// handle.touch();
     /// ```
-    pub fn renew(&self) {
-        self.lock("renew").session.renew();
+    pub fn touch(&self) {
+        self.lock("renew").session.touch();
     }
 
     /// The session's id and times, once it has been sealed before.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// assert!(handle.meta().is_none());
     /// ```
     pub fn meta(&self) -> Option<SessionMeta> {
@@ -354,14 +361,15 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// metrics; the client sees an empty session either way).
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
-    /// assert!(handle.rejection().is_none());
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// assert!(handle.invalid_cookie().is_none());
     /// ```
-    pub fn rejection(&self) -> Option<Rejection> {
-        self.lock("rejection").session.rejection().cloned()
+    pub fn invalid_cookie(&self) -> Option<InvalidCookie> {
+        self.lock("rejection").session.invalid_cookie().cloned()
     }
 
     /// Seals the session now, so the handler sees a failure and can answer
@@ -371,10 +379,11 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     ///
     /// ```
     /// use sealed_session::SessionError;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<Vec<u8>>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// handle.set(vec![0; 8 * 1024]);
     /// match handle.save() {
     ///     Err(SessionError::TooLarge(too_large)) => {
@@ -393,7 +402,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
         let result = if poisoned {
             Err(SessionError::Poisoned)
         } else {
-            inner.manager.save(&mut inner.session)
+            inner.session.save()
         };
         match result {
             Ok(outcome) => {
@@ -420,10 +429,11 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// then, not even the changes saved before).
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// assert!(handle.into_set_cookie().unwrap().is_empty(), "untouched: no cookie");
     /// ```
     pub fn into_set_cookie(self) -> Result<Vec<HeaderValue>, SessionError> {
@@ -447,7 +457,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
                 opened,
             });
         }
-        match inner.manager.save(&mut inner.session) {
+        match inner.session.save() {
             Ok(outcome) => {
                 merge(&mut inner.saved, outcome.set_cookie);
                 Ok(Saved {
@@ -618,10 +628,11 @@ impl SessionHandle<SessionMap> {
     /// Reads one value of the map flavour.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<sealed_session::SessionMap>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// handle.insert("user", "alice")?;
     /// assert_eq!(handle.value::<String>("user")?.as_deref(), Some("alice"));
     /// assert_eq!(handle.value::<String>("cart")?, None);
@@ -634,10 +645,11 @@ impl SessionHandle<SessionMap> {
     /// Stores one value of the map flavour, starting a session if needed.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<sealed_session::SessionMap>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// handle.insert("visits", &3u32)?;
     /// assert_eq!(handle.value::<u32>("visits")?, Some(3));
     /// # Ok::<(), sealed_session::Error>(())
@@ -649,10 +661,11 @@ impl SessionHandle<SessionMap> {
     /// Removes one value of the map flavour; `true` if it was there.
     ///
     /// ```
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<sealed_session::SessionMap>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    /// # let handle = SessionHandle::new(manager.clone(), manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
     /// handle.insert("user", "alice")?;
     /// assert!(handle.remove("user"));
     /// assert!(!handle.remove("user"));
@@ -682,7 +695,10 @@ fn cookie_name(value: &HeaderValue) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig};
+    use crate::adapter::Connection;
+    use crate::{
+        CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager,
+    };
     use http::HeaderMap;
 
     fn handle<T: Serialize + DeserializeOwned>() -> SessionHandle<T> {
@@ -690,7 +706,7 @@ mod tests {
         let manager = SessionManager::new(SessionConfig::new(CookieConfig::default()), keys)
             .expect("valid config");
         let session = manager.load(&HeaderMap::new(), Connection::new(None, true));
-        SessionHandle::new(manager, session)
+        SessionHandle::new(session)
     }
 
     #[test]
@@ -736,7 +752,7 @@ mod tests {
         let manager = SessionManager::new(SessionConfig::new(CookieConfig::default()), keys)
             .expect("valid config");
         let session = manager.load(&HeaderMap::new(), Connection::new(None, true));
-        SessionHandle::new(manager, session)
+        SessionHandle::new(session)
     }
 
     #[test]

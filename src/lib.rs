@@ -17,7 +17,8 @@
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};
-//! use sealed_session::{Codec, Keyring, Lifetimes, SessionMeta};
+//! use sealed_session::{Keyring, Lifetimes, SessionMeta};
+//! use sealed_session::codec::Codec;
 //!
 //! #[derive(Serialize, Deserialize, PartialEq, Debug)]
 //! struct User { name: String, admin: bool }
@@ -192,12 +193,15 @@
     )
 )]
 
-mod codec;
+pub mod codec;
 mod cookie;
 use cookie::request as cookie_header;
 #[path = "codec/envelope.rs"]
 mod envelope;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 mod handle;
 #[path = "keys/key.rs"]
@@ -223,68 +227,44 @@ pub mod actix;
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
 
-pub use codec::{
-    BROWSER_COOKIE_LIMIT, Codec, CodecError, FORMAT_V1, MAX_CONTEXT_LEN, MAX_NAME_LEN,
-    MAX_VALUE_LIMIT, Opened, OpenedRaw, SUPPORTED_FORMAT_VERSIONS,
-};
-pub use cookie::{
-    CookieConfig, CookieTooLarge, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN,
-    MAX_COOKIE_LIFETIME, SameSite, SetCookie, SetCookieError,
-};
+pub use cookie::{CookieConfig, SameSite};
 pub use envelope::{Lifetimes, SessionId, SessionMeta};
 pub use error::{ConfigError, Error, ErrorKind};
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 pub use handle::SessionHandle;
-pub use key::{KEY_LEN, Key, KeyError};
-pub use keyring::{DEFAULT_AES_GCM_SEAL_BUDGET, KeyId, KeySpec, Keyring, KeyringError};
+pub use key::{Key, KeyError};
+pub use keyring::{KeyId, KeySpec, Keyring};
 pub use keyring_handle::KeyringHandle;
-pub use proxy::{ProxyTrust, SchemeDecision, SchemeSource};
+pub use proxy::ProxyTrust;
 pub use session::{
-    Clock, Connection, Diagnostic, InsecurePolicy, MAX_CHUNKS, Outcome, Rejection, Session,
-    SessionConfig, SessionError, SessionManager, SessionMap, SystemClock,
+    InsecurePolicy, InvalidCookie, SessionConfig, SessionError, SessionManager, SessionMap,
 };
-pub use suite::{Suite, UnknownSuite};
+pub use suite::Suite;
 
-/// Entry points for fuzz targets into decoders that are not public API.
-/// Not covered by semver.
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing {
-    /// Decodes the base64 header of a sealed value: `(version, key id)`.
-    pub fn decode_header(value: &[u8]) -> Option<(u8, crate::KeyId)> {
-        crate::codec::fuzz_decode_header(value)
-    }
+/// For framework adapters and custom integrations: the session of one
+/// request, the connection it came on, and what saving it produces.
+/// Applications using the built-in adapters rarely need these.
+pub mod adapter {
+    pub use crate::cookie::{CookieTooLarge, SetCookie, SetCookieError};
+    #[cfg(any(feature = "tower", feature = "actix-web"))]
+    pub use crate::handle::MissingSession;
+    pub use crate::proxy::{SchemeDecision, SchemeSource};
+    pub use crate::session::{
+        Clock, Connection, InsecureContext, ResponseCookies, Session, SystemClock,
+    };
+}
 
-    /// Decodes a plaintext envelope whose data is a string-keyed map.
-    pub fn decode_envelope(plaintext: &[u8]) -> bool {
-        crate::codec::fuzz_decode_envelope(plaintext)
-    }
+/// Key files and key parsing details.
+pub mod keys {
+    pub use crate::keyring::KeyringError;
+    pub use crate::suite::UnknownSuite;
+}
 
-    /// Most same-named cookies the session layer tries.
-    pub const MAX_CANDIDATES: usize = crate::cookie_header::MAX_CANDIDATES;
-
-    /// The session cookies found in a request's `Cookie` headers.
-    #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct IncomingCookies {
-        /// Values of cookies named exactly like the session, in header order.
-        pub values: Vec<String>,
-        /// The reassembled chunks and their count, when the set is complete.
-        pub chunked: Option<(u8, String)>,
-        /// Indices of the chunk cookies present, sorted.
-        pub chunk_names: Vec<u8>,
-        /// Whether a cookie with the session's own name was present.
-        pub single_present: bool,
-    }
-
-    /// Reads the session cookies `name` (and chunks `name.0..`) from the
-    /// `Cookie` headers, as [`SessionManager::load`](crate::SessionManager::load) does.
-    pub fn read_cookies(headers: &http::HeaderMap, name: &str, max_chunks: u8) -> IncomingCookies {
-        let incoming = crate::cookie_header::read(headers, name, max_chunks);
-        IncomingCookies {
-            values: incoming.values,
-            chunked: incoming.chunked,
-            chunk_names: incoming.chunk_names,
-            single_present: incoming.single_present,
-        }
-    }
+/// Sizes, lifetimes and counts the library enforces, and its defaults.
+pub mod limits {
+    pub use crate::codec::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_NAME_LEN, MAX_VALUE_LIMIT};
+    pub use crate::cookie::{DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_LIFETIME};
+    pub use crate::key::KEY_LEN;
+    pub use crate::keyring::DEFAULT_AES_GCM_SEAL_BUDGET;
+    pub use crate::session::MAX_CHUNKS;
 }

@@ -11,8 +11,9 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use reqwest::{Client, Response, StatusCode};
+use sealed_session::adapter::Clock;
 use sealed_session::{
-    Clock, CookieConfig, InsecurePolicy, KeyId, KeySpec, Keyring, KeyringHandle, ProxyTrust,
+    CookieConfig, InsecurePolicy, KeyId, KeySpec, Keyring, KeyringHandle, ProxyTrust,
     SessionConfig, SessionManager,
 };
 use serde::{Deserialize, Serialize};
@@ -566,10 +567,10 @@ mod scenarios {
         let other = SessionManager::<T>::new(config, keys.clone()).expect("config");
         let mut session = other.load(
             &http::HeaderMap::new(),
-            sealed_session::Connection::new(None, true),
+            sealed_session::adapter::Connection::new(None, true),
         );
         session.set(data);
-        let set = other.finish(session).expect("seal").set_cookie;
+        let set = session.save().expect("seal").set_cookie;
         let text = set[0].to_str().expect("ASCII");
         text.split(';').next().expect("pair").to_owned()
     }

@@ -15,7 +15,8 @@
 )]
 
 use allocation_counter::measure;
-use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta, Suite};
+use sealed_session::codec::Codec;
+use sealed_session::{ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta, Suite};
 use serde::{Deserialize, Serialize};
 
 /// About 256 bytes of session whose deserialization allocates nothing, so

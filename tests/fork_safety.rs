@@ -32,7 +32,7 @@ fn main() {}
 /// A nonce and a session id, drawn after the fork in one process.
 #[cfg(target_os = "linux")]
 fn draw(
-    codec: &sealed_session::Codec,
+    codec: &sealed_session::codec::Codec,
     ring: &sealed_session::Keyring,
     nonce_len: usize,
 ) -> Vec<u8> {
@@ -49,7 +49,7 @@ fn draw(
 fn forked_child_draws_fresh_nonces_and_session_ids() {
     use std::io::{Read as _, Write as _};
 
-    use sealed_session::Codec;
+    use sealed_session::codec::Codec;
 
     let codec = Codec::new("s").expect("codec");
     for round in 0..9 {

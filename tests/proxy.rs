@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use http::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
-use sealed_session::{ConfigError, ProxyTrust, SchemeDecision, SchemeSource};
+use sealed_session::adapter::{SchemeDecision, SchemeSource};
+use sealed_session::{ConfigError, ProxyTrust};
 
 const XFP: &str = "x-forwarded-proto";
 const FWD: &str = "forwarded";

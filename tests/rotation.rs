@@ -4,7 +4,9 @@
 mod common;
 
 use common::{T0, at, key};
-use sealed_session::{Codec, ErrorKind, KeySpec, Keyring, KeyringError, Lifetimes, SessionMeta};
+use sealed_session::codec::Codec;
+use sealed_session::keys::KeyringError;
+use sealed_session::{ErrorKind, KeySpec, Keyring, Lifetimes, SessionMeta};
 
 fn meta() -> SessionMeta {
     SessionMeta::new_at(Lifetimes::default(), at(T0)).expect("meta")

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::{T0, at, decode, three_suites};
 use proptest::prelude::*;
-use sealed_session::{Codec, ErrorKind, Lifetimes, SessionMeta, Suite};
+use sealed_session::codec::Codec;
+use sealed_session::{ErrorKind, Lifetimes, SessionMeta, Suite};
 
 fn meta() -> SessionMeta {
     SessionMeta::new_at(Lifetimes::default(), at(T0)).expect("meta")
@@ -94,12 +95,12 @@ fn values_and_header_have_the_documented_layout() {
     let codec = Codec::new("s").expect("codec");
     let ring = three_suites(2);
     let bytes = decode(&codec.seal(&ring, &meta(), &()).expect("seal"));
-    assert_eq!(bytes[0], sealed_session::FORMAT_V1);
+    assert_eq!(bytes[0], sealed_session::codec::FORMAT_V1);
     assert_eq!(
         u32::from_be_bytes(bytes[1..5].try_into().expect("4 bytes")),
         2
     );
-    assert_eq!(sealed_session::SUPPORTED_FORMAT_VERSIONS, &[1]);
+    assert_eq!(sealed_session::codec::SUPPORTED_FORMAT_VERSIONS, &[1]);
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -11,10 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::{T0, key};
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
+use sealed_session::adapter::{Clock, Connection};
 use sealed_session::{
-    Clock, ConfigError, Connection, CookieConfig, ErrorKind, InsecurePolicy, KeySpec, Keyring,
-    KeyringHandle, Lifetimes, ProxyTrust, Rejection, SessionConfig, SessionError, SessionManager,
-    SessionMap,
+    ConfigError, CookieConfig, ErrorKind, InsecurePolicy, InvalidCookie, KeySpec, Keyring,
+    KeyringHandle, Lifetimes, ProxyTrust, SessionConfig, SessionError, SessionManager, SessionMap,
 };
 use serde::{Deserialize, Serialize};
 
@@ -122,11 +122,11 @@ impl App {
     fn request<R>(
         &self,
         jar: &mut Jar,
-        handler: impl FnOnce(&mut sealed_session::Session<User>) -> R,
+        handler: impl FnOnce(&mut sealed_session::adapter::Session<User>) -> R,
     ) -> (R, Vec<HeaderValue>) {
         let mut session = self.manager.load(&jar.headers(), HTTPS);
         let result = handler(&mut session);
-        let outcome = self.manager.finish(session).expect("finish");
+        let outcome = session.save().expect("finish");
         jar.apply(&outcome.set_cookie);
         (result, outcome.set_cookie)
     }
@@ -324,7 +324,7 @@ fn max_age_is_the_smaller_remaining_lifetime() {
     // Renewed at 500 s, the idle deadline moves to 1100 s; at 600 s the
     // absolute lifetime (1000 s) is the nearer end.
     app.clock.advance(500);
-    let (_, set) = app.request(&mut jar, |s| s.renew());
+    let (_, set) = app.request(&mut jar, |s| s.touch());
     assert!(
         set[0].to_str().expect("ascii").contains("Max-Age=500;"),
         "{:?}",
@@ -346,7 +346,10 @@ fn expired_sessions_are_empty_and_their_cookie_is_removed() {
     app.login(&mut jar, "alice");
     app.clock.advance(1800);
     let ((seen, kind), set) = app.request(&mut jar, |s| {
-        (s.get().cloned(), s.rejection().and_then(Rejection::kind))
+        (
+            s.get().cloned(),
+            s.invalid_cookie().and_then(InvalidCookie::kind),
+        )
     });
     assert_eq!((seen, kind), (None, Some(ErrorKind::ExpiredIdle)));
     assert_eq!(names(&set), vec!["__Host-s"]);
@@ -364,8 +367,8 @@ fn tampered_or_foreign_cookies_give_an_empty_session_and_are_removed() {
         );
         let mut session = app.manager.load(&headers, HTTPS);
         assert!(session.get().is_none());
-        assert!(session.rejection().is_some());
-        let outcome = app.manager.finish(session).expect("finish");
+        assert!(session.invalid_cookie().is_some());
+        let outcome = session.save().expect("finish");
         assert_eq!(names(&outcome.set_cookie), vec!["__Host-s"]);
     }
 }
@@ -389,13 +392,7 @@ fn the_first_same_named_cookie_that_opens_wins() {
             Some("alice".into()),
             "{line}"
         );
-        assert!(
-            app.manager
-                .finish(session)
-                .expect("finish")
-                .set_cookie
-                .is_empty()
-        );
+        assert!(session.save().expect("finish").set_cookie.is_empty());
     }
 }
 
@@ -429,7 +426,7 @@ fn insecure_context_policies_are_never_silent() {
     );
     let mut session = refuse.manager.load(&HeaderMap::new(), plain);
     session.set(user("alice"));
-    match refuse.manager.finish(session) {
+    match session.save() {
         Err(SessionError::InsecureContext(diag)) => {
             assert!(diag.hint.contains("trust"), "{}", diag.hint);
         }
@@ -439,18 +436,18 @@ fn insecure_context_policies_are_never_silent() {
     let send = app();
     let mut session = send.manager.load(&HeaderMap::new(), plain);
     session.set(user("alice"));
-    let outcome = send.manager.finish(session).expect("send");
+    let outcome = session.save().expect("send");
     assert_eq!(outcome.set_cookie.len(), 1);
-    assert!(outcome.diagnostic.is_some());
+    assert!(outcome.insecure_context.is_some());
     // FollowScheme (development): no Secure on plain HTTP, Secure on HTTPS.
     let follow = app_with(
         SessionConfig::new(CookieConfig::new("dev")).insecure_policy(InsecurePolicy::FollowScheme),
     );
     let mut session = follow.manager.load(&HeaderMap::new(), plain);
     session.set(user("alice"));
-    let outcome = follow.manager.finish(session).expect("follow");
+    let outcome = session.save().expect("follow");
     assert!(
-        outcome.diagnostic.is_some(),
+        outcome.insecure_context.is_some(),
         "dropping Secure is reported too"
     );
     assert!(
@@ -462,7 +459,7 @@ fn insecure_context_policies_are_never_silent() {
     let mut session = follow.manager.load(&HeaderMap::new(), HTTPS);
     session.set(user("alice"));
     assert!(
-        follow.manager.finish(session).expect("https").set_cookie[0]
+        session.save().expect("https").set_cookie[0]
             .to_str()
             .expect("ascii")
             .contains("; Secure")
@@ -482,17 +479,14 @@ fn a_trusted_proxy_saying_https_makes_the_context_secure() {
     let proxy = Connection::new(Some("10.0.0.2".parse().expect("ip")), false);
     let mut session = app.manager.load(&headers, proxy);
     session.set(user("alice"));
-    let outcome = app
-        .manager
-        .finish(session)
-        .expect("secure through the proxy");
-    assert!(outcome.diagnostic.is_none());
+    let outcome = session.save().expect("secure through the proxy");
+    assert!(outcome.insecure_context.is_none());
     // The same header straight from a client is not believed.
     let client = Connection::new(Some("203.0.113.5".parse().expect("ip")), false);
     let mut session = app.manager.load(&headers, client);
     session.set(user("alice"));
     assert!(matches!(
-        app.manager.finish(session),
+        session.save(),
         Err(SessionError::InsecureContext(_))
     ));
 }
@@ -505,7 +499,7 @@ fn too_large_sessions_are_a_typed_error_with_the_breakdown() {
         name: "x".repeat(5000),
         visits: 0,
     });
-    match app.manager.finish(session) {
+    match session.save() {
         Err(SessionError::TooLarge(size)) => {
             assert_eq!(size.name, "__Host-s".len());
             assert!(size.value > 4096 - size.name);
@@ -608,7 +602,7 @@ fn data_versions_migrate_or_drop() {
     let mut jar = Jar::default();
     let mut session = v1.load(&jar.headers(), HTTPS);
     session.set(42);
-    jar.apply(&v1.finish(session).expect("finish").set_cookie);
+    jar.apply(&session.save().expect("finish").set_cookie);
 
     let v2 = SessionManager::<User>::new(
         SessionConfig::new(CookieConfig::new("__Host-s")).data_version(2),
@@ -629,7 +623,7 @@ fn data_versions_migrate_or_drop() {
         session.get().map(|u| u.name.clone()),
         Some("user-42".into())
     );
-    let outcome = v2.finish(session).expect("finish");
+    let outcome = session.save().expect("finish");
     assert_eq!(
         outcome.set_cookie.len(),
         1,
@@ -648,7 +642,10 @@ fn data_versions_migrate_or_drop() {
     .expect("config");
     let mut session = strict.load(&jar.headers(), HTTPS);
     assert!(session.get().is_none());
-    assert_eq!(session.rejection(), Some(&Rejection::DataVersion(1)));
+    assert_eq!(
+        session.invalid_cookie(),
+        Some(&InvalidCookie::DataVersion(1))
+    );
 }
 
 #[test]
@@ -662,17 +659,17 @@ fn payloads_that_no_longer_decode_become_empty_sessions() {
     let mut jar = Jar::default();
     let mut session = old.load(&jar.headers(), HTTPS);
     session.set("not a user".into());
-    jar.apply(&old.finish(session).expect("finish").set_cookie);
+    jar.apply(&session.save().expect("finish").set_cookie);
     let new = SessionManager::<User>::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)
         .expect("config");
     let mut session = new.load(&jar.headers(), HTTPS);
     assert!(session.get().is_none());
     assert_eq!(
-        session.rejection().and_then(Rejection::kind),
+        session.invalid_cookie().and_then(InvalidCookie::kind),
         Some(ErrorKind::PayloadDecode)
     );
     assert_eq!(
-        new.finish(session).expect("finish").set_cookie.len(),
+        session.save().expect("finish").set_cookie.len(),
         1,
         "the stale cookie is removed"
     );
@@ -695,7 +692,7 @@ fn revocation_by_validator_and_by_time() {
         name: "alice".into(),
         visits: 1,
     });
-    jar.apply(&manager.finish(session).expect("finish").set_cookie);
+    jar.apply(&session.save().expect("finish").set_cookie);
     let copied = jar.clone();
 
     let mut session = manager.load(&copied.headers(), HTTPS);
@@ -706,9 +703,12 @@ fn revocation_by_validator_and_by_time() {
     generation.store(2, Ordering::SeqCst);
     let mut session2 = manager.load(&copied.headers(), HTTPS);
     assert!(session2.get().is_none());
-    assert_eq!(session2.rejection(), Some(&Rejection::RevokedByValidator));
     assert_eq!(
-        names(&manager.finish(session2).expect("finish").set_cookie),
+        session2.invalid_cookie(),
+        Some(&InvalidCookie::RevokedByValidator)
+    );
+    assert_eq!(
+        names(&session2.save().expect("finish").set_cookie),
         vec!["__Host-s"]
     );
     drop(session);
@@ -722,8 +722,10 @@ fn revocation_by_validator_and_by_time() {
     app.clock.advance(5);
     app.manager.clone().revoke_issued_before(app.clock.now());
     let mut replay = copied;
-    let ((seen, why), _) = app.request(&mut replay, |s| (s.get().cloned(), s.rejection().cloned()));
-    assert_eq!((seen, why), (None, Some(Rejection::RevokedByTime)));
+    let ((seen, why), _) = app.request(&mut replay, |s| {
+        (s.get().cloned(), s.invalid_cookie().cloned())
+    });
+    assert_eq!((seen, why), (None, Some(InvalidCookie::RevokedByTime)));
     let mut fresh = Jar::default();
     app.login(&mut fresh, "alice");
     assert!(app.request(&mut fresh, |s| s.get().cloned()).0.is_some());
@@ -739,7 +741,7 @@ fn the_map_flavour_works_like_express() {
     let mut session = manager.load(&jar.headers(), HTTPS);
     session.insert("user", "alice").expect("insert");
     session.insert("visits", &1u32).expect("insert");
-    jar.apply(&manager.finish(session).expect("finish").set_cookie);
+    jar.apply(&session.save().expect("finish").set_cookie);
     let mut session = manager.load(&jar.headers(), HTTPS);
     assert_eq!(
         session.value::<String>("user").expect("decode"),
@@ -747,7 +749,7 @@ fn the_map_flavour_works_like_express() {
     );
     assert!(session.remove("user"));
     assert_eq!(session.value::<u32>("visits").expect("decode"), Some(1));
-    jar.apply(&manager.finish(session).expect("finish").set_cookie);
+    jar.apply(&session.save().expect("finish").set_cookie);
     let mut session = manager.load(&jar.headers(), HTTPS);
     assert_eq!(session.value::<String>("user").expect("decode"), None);
 }
@@ -802,7 +804,7 @@ fn at_most_one_set_cookie_per_name() {
         for _ in 0..3 {
             s.get_mut().expect("session").visits += 1;
         }
-        s.renew();
+        s.touch();
         s.regenerate();
     });
     assert_eq!(names(&set), vec!["__Host-s"]);
@@ -956,7 +958,7 @@ fn a_broken_clock_is_an_error_not_a_silently_dropped_session() {
             .with_clock(BeforeEpoch);
     let mut session = manager.load(&HeaderMap::new(), HTTPS);
     session.set(user("alice"));
-    match manager.finish(session) {
+    match session.save() {
         Err(SessionError::Seal(err)) => assert_eq!(err.kind(), ErrorKind::Clock),
         other => panic!("expected a clock error, got {other:?}"),
     }
@@ -982,7 +984,11 @@ fn opening_under_a_broken_clock_gives_an_empty_session() {
             .with_clock(BeforeEpoch);
     let mut session = broken.load(&jar.headers(), HTTPS);
     assert!(session.get().is_none());
-    assert!(session.rejection().is_some(), "{:?}", session.rejection());
+    assert!(
+        session.invalid_cookie().is_some(),
+        "{:?}",
+        session.invalid_cookie()
+    );
 }
 
 #[test]
@@ -995,16 +1001,13 @@ fn refusing_insecure_contexts_never_turns_a_bad_cookie_into_an_error() {
     headers.insert(COOKIE, HeaderValue::from_static("__Host-s=tampered"));
     let mut session = app.manager.load(&headers, plain);
     assert!(session.get().is_none());
-    let outcome = app
-        .manager
-        .finish(session)
-        .expect("a removal carries no secret");
+    let outcome = session.save().expect("a removal carries no secret");
     assert_eq!(names(&outcome.set_cookie), vec!["__Host-s"]);
     // Sealing a session is still refused.
     let mut session = app.manager.load(&HeaderMap::new(), plain);
     session.set(user("alice"));
     assert!(matches!(
-        app.manager.finish(session),
+        session.save(),
         Err(SessionError::InsecureContext(_))
     ));
 }
@@ -1027,8 +1030,8 @@ fn two_distinct_valid_cookies_are_both_refused() {
         headers.insert(COOKIE, HeaderValue::from_str(&line).expect("header"));
         let mut session = app.manager.load(&headers, HTTPS);
         assert_eq!(session.get(), None, "{line}");
-        assert_eq!(session.rejection(), Some(&Rejection::Ambiguous));
-        let outcome = app.manager.finish(session).expect("finish");
+        assert_eq!(session.invalid_cookie(), Some(&InvalidCookie::Ambiguous));
+        let outcome = session.save().expect("finish");
         assert_eq!(names(&outcome.set_cookie), vec!["__Host-s"], "removed");
     }
     // The same value twice is one cookie, not a conflict.
@@ -1048,9 +1051,9 @@ fn revocation_covers_the_whole_second_of_its_time() {
     app.manager
         .revoke_issued_before(UNIX_EPOCH + Duration::from_millis(T0 * 1000 + 500));
     let ((seen, why), _) = app.request(&mut jar.clone(), |s| {
-        (s.get().cloned(), s.rejection().cloned())
+        (s.get().cloned(), s.invalid_cookie().cloned())
     });
-    assert_eq!((seen, why), (None, Some(Rejection::RevokedByTime)));
+    assert_eq!((seen, why), (None, Some(InvalidCookie::RevokedByTime)));
     app.clock.advance(1);
     let mut fresh = Jar::default();
     app.login(&mut fresh, "alice");
@@ -1062,7 +1065,7 @@ fn try_login(manager: &SessionManager<User>, name: &str) -> Result<Jar, SessionE
     let mut jar = Jar::default();
     let mut session = manager.load(&jar.headers(), HTTPS);
     session.set(user(name));
-    jar.apply(&manager.finish(session)?.set_cookie);
+    jar.apply(&session.save()?.set_cookie);
     Ok(jar)
 }
 
@@ -1084,24 +1087,18 @@ fn a_spent_seal_budget_never_fails_a_read_only_refresh() {
     clock.advance(20 * 60);
     let mut session = manager.load(&jar.headers(), HTTPS);
     assert_eq!(session.get().map(|u| u.name.as_str()), Some("alice"));
-    let outcome = manager.save(&mut session).expect("a read never fails");
+    let outcome = session.save().expect("a read never fails");
     assert!(outcome.set_cookie.is_empty(), "the current cookie stays");
     assert_eq!(manager.skipped_refreshes(), 1);
     // Not retried within the same request.
-    assert!(
-        manager
-            .finish(session)
-            .expect("finish")
-            .set_cookie
-            .is_empty()
-    );
+    assert!(session.save().expect("finish").set_cookie.is_empty());
     assert_eq!(manager.skipped_refreshes(), 1);
     jar.apply(&[]);
     assert_eq!(jar.0, before.0);
     // A write the handler asked for still reports the failure.
     let mut session = manager.load(&jar.headers(), HTTPS);
     session.set(user("bob"));
-    let err = manager.finish(session).expect_err("budget spent");
+    let err = session.save().expect_err("budget spent");
     assert!(matches!(err, SessionError::Seal(e) if e.kind() == ErrorKind::KeyExhausted));
 }
 
@@ -1129,7 +1126,7 @@ fn a_reseal_that_outgrows_the_cookie_after_rotation_sends_nothing() {
         .expect("rotate");
     let mut session = manager.load(&jar.headers(), HTTPS);
     assert_eq!(session.get().map(|u| u.name.len()), Some(name_len));
-    let outcome = manager.finish(session).expect("never a 500 for a re-seal");
+    let outcome = session.save().expect("never a 500 for a re-seal");
     assert!(
         outcome.set_cookie.is_empty(),
         "the old-key cookie stays valid"
@@ -1138,8 +1135,5 @@ fn a_reseal_that_outgrows_the_cookie_after_rotation_sends_nothing() {
     // The handler asking for a change gets the typed error.
     let mut session = manager.load(&jar.headers(), HTTPS);
     session.get_mut().expect("session").visits += 1;
-    assert!(matches!(
-        manager.finish(session),
-        Err(SessionError::TooLarge(_))
-    ));
+    assert!(matches!(session.save(), Err(SessionError::TooLarge(_))));
 }

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{T0, at, decode, encode, three_suites};
-use sealed_session::{Codec, ErrorKind, Lifetimes, SessionMeta};
+use sealed_session::codec::Codec;
+use sealed_session::{ErrorKind, Lifetimes, SessionMeta};
 
 const NAME: &str = "__Host-s";
 

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
+use sealed_session::adapter::Connection;
 use sealed_session::{
-    Connection, CookieConfig, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager,
+    CookieConfig, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager,
 };
 
 #[derive(Clone, Default)]
@@ -36,7 +37,7 @@ impl Capture {
 fn issue(manager: &SessionManager<String>, data: &str) -> String {
     let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
     session.set(data.to_owned());
-    let set = manager.finish(session).expect("finish").set_cookie;
+    let set = session.save().expect("finish").set_cookie;
     let text = set[0].to_str().expect("ascii");
     text.split(';').next().expect("pair").to_owned()
 }
@@ -76,7 +77,7 @@ fn events_name_the_reason_and_never_the_value_or_key() {
         );
         assert!(session.get().is_none());
         session.set("secret-data".into());
-        manager.finish(session).expect("send");
+        session.save().expect("send");
         let logged = capture.text();
         assert!(logged.contains("session cookie rejected"), "{logged}");
         // The new session is logged with a short id prefix and its key id.
@@ -93,7 +94,7 @@ fn events_name_the_reason_and_never_the_value_or_key() {
         let own_pair = issue(&manager, "mine");
         let mut changed = manager.load(&cookie_headers(&own_pair), Connection::new(None, true));
         changed.set("changed".into());
-        manager.finish(changed).expect("re-seal");
+        changed.save().expect("re-seal");
         let logged = capture.text();
         let resealed = logged
             .lines()
@@ -104,7 +105,7 @@ fn events_name_the_reason_and_never_the_value_or_key() {
             "{resealed}"
         );
         reopened.destroy();
-        manager.finish(reopened).expect("destroy");
+        reopened.save().expect("destroy");
         let logged = capture.text();
         assert!(logged.contains("session destroyed"), "{logged}");
         assert!(
@@ -219,13 +220,7 @@ fn a_skipped_refresh_is_logged_with_its_kind_and_key() {
     tracing::subscriber::with_default(subscriber, || {
         let mut session = manager.load(&cookie_headers(&pair), Connection::new(None, true));
         assert_eq!(session.get().map(String::as_str), Some("alice"));
-        assert!(
-            manager
-                .finish(session)
-                .expect("no 500")
-                .set_cookie
-                .is_empty()
-        );
+        assert!(session.save().expect("no 500").set_cookie.is_empty());
     });
     let log = capture.text();
     assert_eq!(log.matches("session refresh skipped").count(), 1, "{log}");

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sealed_session::{Codec, Key, KeySpec, Keyring, Suite};
+use sealed_session::codec::Codec;
+use sealed_session::{Key, KeySpec, Keyring, Suite};
 use serde_json::Value;
 
 fn file() -> Value {

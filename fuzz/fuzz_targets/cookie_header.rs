@@ -20,9 +20,10 @@ use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
 use sealed_session::fuzzing::{IncomingCookies, MAX_CANDIDATES, read_cookies};
-use sealed_session::{
-    Codec, Connection, CookieConfig, Keyring, MAX_CHUNKS, SessionManager, SessionMap,
-};
+use sealed_session::{CookieConfig, Keyring, SessionManager, SessionMap};
+use sealed_session::adapter::Connection;
+use sealed_session::codec::Codec;
+use sealed_session::limits::MAX_CHUNKS;
 use sealed_session_fuzz::{
     COOKIE_NAME, cookie_input, now, reference_read_cookies, session_manager,
 };
@@ -61,7 +62,7 @@ fn check_shape(got: &IncomingCookies, max_chunks: u8) {
 fn check_session(manager: &SessionManager<SessionMap>, headers: &HeaderMap, got: &IncomingCookies) {
     let mut session = manager.load(headers, Connection::new(None, true));
     let data = session.get().cloned();
-    let rejected = session.rejection().is_some();
+    let rejected = session.invalid_cookie().is_some();
     let candidates = got.values.len() + usize::from(got.chunked.is_some());
 
     // Single values are tried first, in order: the first that the codec
@@ -84,8 +85,8 @@ fn check_session(manager: &SessionManager<SessionMap>, headers: &HeaderMap, got:
         Some(_) => assert!(!rejected),
     }
 
-    let outcome = manager.finish(session).expect("finish");
-    assert!(outcome.diagnostic.is_none(), "the connection is TLS");
+    let outcome = session.save().expect("finish");
+    assert!(outcome.insecure_context.is_none(), "the connection is TLS");
 
     let Some(data) = data else {
         // Refused, partial or absent: delete what was sent, nothing else.
@@ -146,7 +147,7 @@ fn check_session(manager: &SessionManager<SessionMap>, headers: &HeaderMap, got:
     again.append(COOKIE, pairs);
     let mut reloaded = manager.load(&again, Connection::new(None, true));
     assert_eq!(reloaded.get(), Some(&data));
-    let outcome = manager.finish(reloaded).expect("finish");
+    let outcome = reloaded.save().expect("finish");
     assert!(outcome.set_cookie.is_empty(), "{:?}", outcome.set_cookie);
 }
 

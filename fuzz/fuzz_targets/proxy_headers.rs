@@ -24,7 +24,8 @@ use std::sync::LazyLock;
 
 use http::HeaderMap;
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{ProxyTrust, SchemeDecision, SchemeSource};
+use sealed_session::ProxyTrust;
+use sealed_session::adapter::{SchemeDecision, SchemeSource};
 use sealed_session_fuzz::{ProxyInput, proxy_input, reference_forwarded_scheme};
 
 struct Config {

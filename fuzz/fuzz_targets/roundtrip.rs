@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{
-    Codec, CodecError, ErrorKind, Keyring, Lifetimes, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT, SessionMeta,
-};
+use sealed_session::{ErrorKind, Keyring, Lifetimes, SessionMeta};
+use sealed_session::codec::{Codec, CodecError};
+use sealed_session::limits::{MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
 use sealed_session_fuzz::{FIXED_KEYS, HEADER_LEN, MapData, MetaWire, at, base64url_value};
 use serde::ser::SerializeTuple;
 use serde::{Deserialize, Serialize, Serializer};

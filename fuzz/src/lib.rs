@@ -18,10 +18,9 @@ use http::header::{COOKIE, FORWARDED};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use sealed_session::fuzzing::{IncomingCookies, MAX_CANDIDATES};
-use sealed_session::{
-    Clock, Codec, CookieConfig, Key, KeyId, KeySpec, Keyring, KeyringHandle, SchemeSource,
-    SessionConfig, SessionManager, SessionMap, Suite,
-};
+use sealed_session::{CookieConfig, Key, KeyId, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap, Suite};
+use sealed_session::adapter::{Clock, SchemeSource};
+use sealed_session::codec::Codec;
 
 /// Cookie name every `open` seed is sealed for.
 pub const COOKIE_NAME: &str = "__Host-session";
@@ -187,7 +186,7 @@ pub const COOKIE_REPEAT: usize = 1024;
 pub fn cookie_input(data: &[u8]) -> Option<CookieInput> {
     let (&selector, rest) = data.split_first()?;
     let mut input = CookieInput {
-        max_chunks: selector % (sealed_session::MAX_CHUNKS + 1),
+        max_chunks: selector % (sealed_session::limits::MAX_CHUNKS + 1),
         headers: HeaderMap::new(),
         fields: Vec::new(),
     };
@@ -625,14 +624,14 @@ mod tests {
             let bytes = std::fs::read(dir.join(format!("seed-{name}"))).expect(name);
             let input = cookie_input(&bytes).expect(name);
             let manager = session_manager(input.max_chunks);
-            let connection = sealed_session::Connection::new(None, true);
+            let connection = sealed_session::adapter::Connection::new(None, true);
             let mut session = manager.load(&input.headers, connection);
             assert_eq!(session.get().is_some(), opens, "{name}");
             let rejection = session
-                .rejection()
+                .invalid_cookie()
                 .map(|r| r.kind().expect("a codec error"));
             assert_eq!(rejection, kind, "{name}");
-            let outcome = manager.finish(session).expect(name);
+            let outcome = session.save().expect(name);
             assert_eq!(outcome.set_cookie.len(), set_cookies, "{name}");
         }
     }
@@ -845,7 +844,7 @@ mod seeds {
         let manager = session_manager_at(max_chunks, primary, NOW_SECS - 60);
         let mut session = manager.load(
             &HeaderMap::new(),
-            sealed_session::Connection::new(None, true),
+            sealed_session::adapter::Connection::new(None, true),
         );
         for (key, value) in user {
             session.insert(key, value).expect("insert");
@@ -853,7 +852,7 @@ mod seeds {
         session
             .insert("blob", &vec![0x5a_u8; blob_len])
             .expect("insert");
-        let outcome = manager.finish(session).expect("finish");
+        let outcome = session.save().expect("finish");
         outcome
             .set_cookie
             .iter()

@@ -71,7 +71,8 @@ static BASE64: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
 /// context, the version and the key id are all authenticated.
 ///
 /// ```
-/// use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+/// use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+/// use sealed_session::codec::Codec;
 ///
 /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
 /// let codec = Codec::new("__Host-session")?;
@@ -166,7 +167,8 @@ impl<T> fmt::Debug for Opened<T> {
 /// The plaintext is zeroized when this is dropped.
 ///
 /// ```
-/// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+/// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+/// # use sealed_session::codec::Codec;
 /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
 /// # let codec = Codec::new("s")?;
 /// let meta = SessionMeta::new(Lifetimes::default())?.with_data_version(1);
@@ -188,7 +190,8 @@ impl OpenedRaw {
     /// The sealed metadata.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// # let meta = SessionMeta::new(Lifetimes::default())?;
@@ -203,7 +206,8 @@ impl OpenedRaw {
     /// The id of the key that opened the value.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(4, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// # let meta = SessionMeta::new(Lifetimes::default())?;
@@ -218,7 +222,8 @@ impl OpenedRaw {
     /// Whether the opening key is no longer the primary.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// # let meta = SessionMeta::new(Lifetimes::default())?;
@@ -236,7 +241,8 @@ impl OpenedRaw {
     /// that decodes an older type.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// # let meta = SessionMeta::new(Lifetimes::default())?;
@@ -251,7 +257,8 @@ impl OpenedRaw {
     /// Decodes the data as `T`; every byte must be used.
     ///
     /// ```
-    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// # let meta = SessionMeta::new(Lifetimes::default())?;
@@ -266,7 +273,8 @@ impl OpenedRaw {
     /// Decodes the data and returns it with the metadata.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// # let meta = SessionMeta::new(Lifetimes::default())?;
@@ -300,7 +308,7 @@ impl Codec {
     /// limit of one browser cookie, and 60 seconds of clock skew allowance.
     ///
     /// ```
-    /// use sealed_session::{Codec, CodecError};
+    /// use sealed_session::codec::{Codec, CodecError};
     /// assert!(Codec::new("__Host-session").is_ok());
     /// assert!(matches!(Codec::new("a b"), Err(CodecError::InvalidCookieName(_))));
     /// ```
@@ -322,7 +330,8 @@ impl Codec {
     /// keys are (wrongly) shared.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let meta = SessionMeta::new(Lifetimes::default())?;
     /// let app1 = Codec::new("s")?.with_context(b"app1")?;
@@ -343,11 +352,11 @@ impl Codec {
     /// over several cookies). Longer input is rejected before decoding.
     ///
     /// ```
-    /// # use sealed_session::Codec;
+    /// # use sealed_session::codec::Codec;
     /// let codec = Codec::new("s")?.with_max_value_len(8000)?;
     /// assert_eq!(codec.max_value_len(), 8000);
     /// assert!(Codec::new("s")?.with_max_value_len(1 << 20).is_err());
-    /// # Ok::<(), sealed_session::CodecError>(())
+    /// # Ok::<(), sealed_session::codec::CodecError>(())
     /// ```
     pub fn with_max_value_len(mut self, limit: usize) -> Result<Self, CodecError> {
         if !(64..=MAX_VALUE_LIMIT).contains(&limit) {
@@ -362,10 +371,10 @@ impl Codec {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use sealed_session::Codec;
+    /// # use sealed_session::codec::Codec;
     /// let codec = Codec::new("s")?.with_clock_skew(Duration::from_secs(5))?;
     /// # drop(codec);
-    /// # Ok::<(), sealed_session::CodecError>(())
+    /// # Ok::<(), sealed_session::codec::CodecError>(())
     /// ```
     pub fn with_clock_skew(mut self, skew: Duration) -> Result<Self, CodecError> {
         if skew > MAX_CLOCK_SKEW {
@@ -378,9 +387,9 @@ impl Codec {
     /// The longest value this codec seals or opens.
     ///
     /// ```
-    /// # use sealed_session::Codec;
+    /// # use sealed_session::codec::Codec;
     /// assert_eq!(Codec::new("session")?.max_value_len(), 4096 - 7);
-    /// # Ok::<(), sealed_session::CodecError>(())
+    /// # Ok::<(), sealed_session::codec::CodecError>(())
     /// ```
     pub fn max_value_len(&self) -> usize {
         self.max_value_len
@@ -392,7 +401,8 @@ impl Codec {
     /// is no way to pass one.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// let meta = SessionMeta::new(Lifetimes::default())?;
@@ -482,7 +492,8 @@ impl Codec {
     /// the system clock.
     ///
     /// ```
-    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring};
+    /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// let err = codec.open::<u8>(&keyring, "AQAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap_err();
@@ -501,7 +512,8 @@ impl Codec {
     ///
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};
-    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
@@ -525,7 +537,8 @@ impl Codec {
     /// the system clock.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// # let meta = SessionMeta::new(Lifetimes::default())?;
@@ -542,7 +555,8 @@ impl Codec {
     ///
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};
-    /// # use sealed_session::{Codec, ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// # let codec = Codec::new("s")?;
     /// let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);

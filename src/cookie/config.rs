@@ -153,7 +153,7 @@ impl CookieConfig {
     /// # use sealed_session::{CookieConfig, SameSite};
     /// let set = CookieConfig::new("s").same_site(SameSite::Strict).set_cookie("v", None)?;
     /// assert!(set.header().to_str().unwrap().ends_with("SameSite=Strict"));
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn same_site(mut self, same_site: SameSite) -> Self {
         self.same_site = same_site;
@@ -167,7 +167,7 @@ impl CookieConfig {
     /// # use sealed_session::{CookieConfig, SameSite};
     /// let cookie = CookieConfig::new("__Host-s").same_site(SameSite::None).partitioned(true);
     /// assert!(cookie.set_cookie("v", None)?.header().to_str().unwrap().ends_with("; Partitioned"));
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn partitioned(mut self, partitioned: bool) -> Self {
         self.partitioned = partitioned;
@@ -181,7 +181,7 @@ impl CookieConfig {
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").http_only(false).set_cookie("v", None)?;
     /// assert!(!set.header().to_str().unwrap().contains("HttpOnly"));
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn http_only(mut self, http_only: bool) -> Self {
         self.http_only = http_only;
@@ -196,7 +196,7 @@ impl CookieConfig {
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").browser_session_only().set_cookie("v", Some(Duration::from_secs(9)))?;
     /// assert!(!set.header().to_str().unwrap().contains("Max-Age"));
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn browser_session_only(mut self) -> Self {
         self.persistent = false;
@@ -213,7 +213,7 @@ impl CookieConfig {
     /// let set = CookieConfig::new("dev").insecure_dev_only().set_cookie("v", None)?;
     /// assert!(!set.header().to_str().unwrap().contains("Secure"));
     /// assert!(CookieConfig::new("__Host-s").insecure_dev_only().validate().is_err());
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn insecure_dev_only(mut self) -> Self {
         self.secure = false;

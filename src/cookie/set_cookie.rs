@@ -16,7 +16,8 @@ use super::{CookieConfig, MAX_COOKIE_LIFETIME};
 /// dropped silently if it were sent.
 ///
 /// ```
-/// use sealed_session::{CookieConfig, SetCookieError};
+/// use sealed_session::CookieConfig;
+/// use sealed_session::adapter::SetCookieError;
 /// let cookie = CookieConfig::new("s");
 /// let SetCookieError::TooLarge(err) = cookie.set_cookie(&"A".repeat(4096), None).unwrap_err() else {
 ///     unreachable!()
@@ -59,7 +60,8 @@ impl std::error::Error for CookieTooLarge {}
 /// Never a silently empty header.
 ///
 /// ```
-/// use sealed_session::{CookieConfig, SetCookieError};
+/// use sealed_session::CookieConfig;
+/// use sealed_session::adapter::SetCookieError;
 /// let cookie = CookieConfig::new("s");
 /// assert_eq!(cookie.set_cookie("a;b", None).unwrap_err(), SetCookieError::Value);
 /// assert_eq!(cookie.set_cookie("a\r\nSet-Cookie: x=y", None).unwrap_err(), SetCookieError::Value);
@@ -132,7 +134,7 @@ impl SetCookie {
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").set_cookie("v", None)?;
     /// assert_eq!(set.header(), "s=v; Path=/; Secure; HttpOnly; SameSite=Lax");
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn header(&self) -> &HeaderValue {
         &self.header
@@ -144,7 +146,7 @@ impl SetCookie {
     /// # use sealed_session::CookieConfig;
     /// let value = CookieConfig::new("s").set_cookie("v", None)?.into_header();
     /// assert_eq!(value.len(), "s=v; Path=/; Secure; HttpOnly; SameSite=Lax".len());
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn into_header(self) -> HeaderValue {
         self.header
@@ -155,7 +157,7 @@ impl SetCookie {
     /// ```
     /// # use sealed_session::CookieConfig;
     /// assert_eq!(CookieConfig::new("ab").set_cookie("xyz", None)?.name_value_len(), 5);
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn name_value_len(&self) -> usize {
         self.name_value_len
@@ -185,7 +187,7 @@ impl CookieConfig {
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").set_cookie("v", Some(Duration::from_secs(1000 * 86400)))?;
     /// assert!(set.header().to_str().unwrap().contains("; Max-Age=34560000;"));
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn set_cookie(
         &self,
@@ -208,7 +210,7 @@ impl CookieConfig {
     /// # use sealed_session::CookieConfig;
     /// let set = CookieConfig::new("s").set_cookie_at("v", Some(Duration::from_secs(60)), UNIX_EPOCH)?;
     /// assert!(set.header().to_str().unwrap().ends_with("Max-Age=60; Expires=Thu, 01 Jan 1970 00:01:00 GMT"));
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn set_cookie_at(
         &self,
@@ -240,7 +242,7 @@ impl CookieConfig {
     ///     "__Host-s=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
     /// );
     /// assert!(cookie.removal("bad name").is_err());
-    /// # Ok::<(), sealed_session::SetCookieError>(())
+    /// # Ok::<(), sealed_session::adapter::SetCookieError>(())
     /// ```
     pub fn removal(&self, name: &str) -> Result<HeaderValue, SetCookieError> {
         self.validate().map_err(SetCookieError::Config)?;

@@ -16,7 +16,7 @@ use crate::keyring::Keyring;
 ///     ring.promote(2)
 /// })?;
 /// assert_eq!(handle.current().primary_id(), 2);
-/// # Ok::<(), sealed_session::KeyringError>(())
+/// # Ok::<(), sealed_session::keys::KeyringError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct KeyringHandle(Arc<RwLock<Keyring>>);

@@ -169,7 +169,7 @@ impl KeyEntry {
 /// keyring.retire(1)?;
 /// assert_eq!(keyring.primary_id(), 2);
 /// assert_eq!(keyring.key_ids(), vec![2]);
-/// # Ok::<(), sealed_session::KeyringError>(())
+/// # Ok::<(), sealed_session::keys::KeyringError>(())
 /// ```
 #[derive(Clone)]
 pub struct Keyring {
@@ -297,7 +297,8 @@ impl Keyring {
     /// rotation).
     ///
     /// ```
-    /// # use sealed_session::{Key, KeySpec, Keyring, KeyringError};
+    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// # use sealed_session::keys::KeyringError;
     /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// keyring.add_accept_only(KeySpec::new(2, Key::generate()))?;
     /// assert_eq!(keyring.primary_id(), 1);
@@ -319,7 +320,8 @@ impl Keyring {
     /// becomes accept-only (step 2 of a rotation).
     ///
     /// ```
-    /// # use sealed_session::{Key, KeySpec, Keyring, KeyringError};
+    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// # use sealed_session::keys::KeyringError;
     /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// assert_eq!(keyring.promote(2).unwrap_err(), KeyringError::UnknownKeyId(2));
     /// # Ok::<(), KeyringError>(())
@@ -341,7 +343,8 @@ impl Keyring {
     /// (step 3 of a rotation, after the absolute session lifetime).
     ///
     /// ```
-    /// # use sealed_session::{Key, KeySpec, Keyring, KeyringError};
+    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// # use sealed_session::keys::KeyringError;
     /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// assert_eq!(keyring.retire(1).unwrap_err(), KeyringError::RetirePrimary(1));
     /// ```
@@ -373,7 +376,7 @@ impl Keyring {
     /// # use sealed_session::Keyring;
     /// let keyring: Keyring = "2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=".parse()?;
     /// assert_eq!(keyring.key_ids(), vec![2, 1]);
-    /// # Ok::<(), sealed_session::KeyringError>(())
+    /// # Ok::<(), sealed_session::keys::KeyringError>(())
     /// ```
     pub fn key_ids(&self) -> Vec<KeyId> {
         self.entries().map(|e| e.id).collect()
@@ -433,7 +436,8 @@ impl Keyring {
     /// growing, no client presents it any more and it can be retired.
     ///
     /// ```
-    /// # use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
     /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
     /// let codec = Codec::new("s").unwrap();
     /// let value = codec.seal(&keyring, &SessionMeta::new(Lifetimes::default()).unwrap(), &()).unwrap();
@@ -462,7 +466,8 @@ impl Keyring {
     /// string (see [`Keyring::from_str`]). Only reads the environment.
     ///
     /// ```
-    /// # use sealed_session::{Keyring, KeyringError};
+    /// # use sealed_session::Keyring;
+    /// # use sealed_session::keys::KeyringError;
     /// let err = Keyring::from_env("SEALED_SESSION_DOC_UNSET").unwrap_err();
     /// assert!(matches!(err, KeyringError::Env { .. }));
     /// ```
@@ -476,7 +481,8 @@ impl Keyring {
     /// Reads a keyring string from a file, e.g. a mounted secret.
     ///
     /// ```
-    /// # use sealed_session::{Keyring, KeyringError};
+    /// # use sealed_session::Keyring;
+    /// # use sealed_session::keys::KeyringError;
     /// let err = Keyring::from_file("/nonexistent/keys").unwrap_err();
     /// assert!(matches!(err, KeyringError::Io { .. }));
     /// ```
@@ -565,7 +571,8 @@ impl fmt::Debug for Keyring {
 /// base64 or hex as for [`Key::from_str`](Key).
 ///
 /// ```
-/// use sealed_session::{Keyring, KeyringError, Suite};
+/// use sealed_session::{Keyring, Suite};
+/// use sealed_session::keys::KeyringError;
 ///
 /// let keyring: Keyring = "2:xchacha20-poly1305:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,\
 ///                         1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=".parse()?;

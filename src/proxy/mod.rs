@@ -30,7 +30,8 @@ use forwarded::Unusable;
 /// ```
 /// use std::net::IpAddr;
 /// use http::HeaderMap;
-/// use sealed_session::{ProxyTrust, SchemeSource};
+/// use sealed_session::ProxyTrust;
+/// use sealed_session::adapter::SchemeSource;
 ///
 /// let trust = ProxyTrust::cidrs(["10.0.0.0/8"])?;
 /// let mut headers = HeaderMap::new();
@@ -264,7 +265,8 @@ impl ProxyTrust {
     ///
     /// ```
     /// use http::HeaderMap;
-    /// use sealed_session::{ProxyTrust, SchemeSource};
+    /// use sealed_session::ProxyTrust;
+    /// use sealed_session::adapter::SchemeSource;
     ///
     /// let trust = ProxyTrust::none().assume_https();
     /// let decision = trust.request_scheme(&HeaderMap::new(), None, false);
@@ -310,7 +312,8 @@ impl ProxyTrust {
     ///
     /// ```
     /// use http::HeaderMap;
-    /// use sealed_session::{ProxyTrust, SchemeSource};
+    /// use sealed_session::ProxyTrust;
+    /// use sealed_session::adapter::SchemeSource;
     ///
     /// let trust = ProxyTrust::cidrs(["10.0.0.0/8"])?;
     /// let proxy = Some("10.0.0.2".parse()?);
@@ -362,7 +365,8 @@ impl ProxyTrust {
 ///
 /// ```
 /// use http::HeaderMap;
-/// use sealed_session::{ProxyTrust, SchemeSource};
+/// use sealed_session::ProxyTrust;
+/// use sealed_session::adapter::SchemeSource;
 ///
 /// let decision = ProxyTrust::none().request_scheme(&HeaderMap::new(), None, true);
 /// assert!(decision.is_https());
@@ -378,7 +382,8 @@ pub struct SchemeDecision {
 ///
 /// ```
 /// use http::HeaderMap;
-/// use sealed_session::{ProxyTrust, SchemeSource};
+/// use sealed_session::ProxyTrust;
+/// use sealed_session::adapter::SchemeSource;
 ///
 /// let trust = ProxyTrust::cidrs(["10.0.0.0/8"])?;
 /// let decision = trust.request_scheme(&HeaderMap::new(), Some("10.0.0.2".parse()?), false);
@@ -432,7 +437,8 @@ impl SchemeDecision {
     ///
     /// ```
     /// use http::HeaderMap;
-    /// use sealed_session::{ProxyTrust, SchemeSource};
+    /// use sealed_session::ProxyTrust;
+    /// use sealed_session::adapter::SchemeSource;
     ///
     /// let decision = ProxyTrust::none().request_scheme(&HeaderMap::new(), None, false);
     /// assert_eq!(decision.source(), SchemeSource::NoTrustedProxy);

@@ -15,7 +15,7 @@ pub const MAX_CHUNKS: u8 = 16;
 
 /// What to do when a `Secure` cookie would go out on a request judged to
 /// be plain HTTP (see [`ProxyTrust`]). Every choice also reports a
-/// [`Diagnostic`]; none is silent.
+/// [`InsecureContext`]; none is silent.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum InsecurePolicy {
@@ -140,7 +140,8 @@ impl SessionConfig {
     ///
     /// ```
     /// use http::HeaderMap;
-    /// use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// use sealed_session::adapter::Connection;
     ///
     /// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// let accounts = SessionManager::<u64>::new(
@@ -153,7 +154,7 @@ impl SessionConfig {
     /// )?;
     /// let mut session = accounts.load(&HeaderMap::new(), Connection::new(None, true));
     /// session.set(42);
-    /// let set_cookie = accounts.finish(session)?.set_cookie;
+    /// let set_cookie = session.save()?.set_cookie;
     /// let pair = set_cookie[0].to_str()?.split(';').next().unwrap().to_owned();
     /// let mut headers = HeaderMap::new();
     /// headers.insert(http::header::COOKIE, pair.parse()?);

@@ -14,7 +14,7 @@ pub enum SessionError {
     TooLarge(CookieTooLarge),
     /// A `Secure` cookie met a plain-HTTP request under
     /// [`InsecurePolicy::Refuse`].
-    InsecureContext(Diagnostic),
+    InsecureContext(InsecureContext),
     /// Sealing failed (randomness, clock, serialization, seal budget).
     Seal(Error),
     /// A panic interrupted a change to the session (the handle's lock is
@@ -42,14 +42,14 @@ impl std::error::Error for SessionError {}
 /// outcome, and through `tracing` once per process when that feature is
 /// on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
+pub struct InsecureContext {
     /// Why the request counted as plain HTTP.
     pub decision: SchemeDecision,
     /// The likely fix, in words.
     pub hint: &'static str,
 }
 
-impl fmt::Display for Diagnostic {
+impl fmt::Display for InsecureContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.hint)
     }
@@ -58,7 +58,7 @@ impl fmt::Display for Diagnostic {
 /// Why an incoming cookie did not become the session.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Rejection {
+pub enum InvalidCookie {
     /// The codec refused it (malformed, unknown key, tampered, expired…).
     Invalid(Error),
     /// It was sealed with another data version and no migration accepted it.
@@ -73,12 +73,12 @@ pub enum Rejection {
     Ambiguous,
 }
 
-impl Rejection {
+impl InvalidCookie {
     /// The codec's classification, when the codec refused the cookie.
     ///
     /// ```
-    /// # use sealed_session::Rejection;
-    /// assert_eq!(Rejection::RevokedByTime.kind(), None);
+    /// # use sealed_session::InvalidCookie;
+    /// assert_eq!(InvalidCookie::RevokedByTime.kind(), None);
     /// ```
     pub fn kind(&self) -> Option<ErrorKind> {
         match self {

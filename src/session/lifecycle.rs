@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::keyring::Keyring;
 use crate::proxy::SchemeDecision;
 
-use super::Rejection;
+use super::InvalidCookie;
 use super::manager::Shared;
 
 pub(super) enum State<T> {
@@ -55,7 +55,7 @@ pub struct Session<T> {
     pub(super) destroyed: bool,
     /// A refresh the handler did not ask for failed on this request.
     pub(super) refresh_skipped: bool,
-    pub(super) rejection: Option<Rejection>,
+    pub(super) rejection: Option<InvalidCookie>,
 }
 
 impl<T> fmt::Debug for Session<T> {
@@ -103,7 +103,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 // browsers send it first). Trust neither.
                 Ok(_) if opened.is_some() => {
                     opened = None;
-                    last_rejection = Some(Rejection::Ambiguous);
+                    last_rejection = Some(InvalidCookie::Ambiguous);
                     break;
                 }
                 Ok(state) => opened = Some((value, state)),
@@ -126,7 +126,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         if let Some(rejection) = &last_rejection {
             // The classification and key id only: never the cookie value.
             match rejection {
-                Rejection::Invalid(err) => tracing::debug!(
+                InvalidCookie::Invalid(err) => tracing::debug!(
                     target: "sealed_session",
                     reason = ?err.kind(),
                     key_id = ?err.key_id(),
@@ -140,25 +140,30 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         self.rejection = last_rejection;
     }
 
-    fn open_one(&self, shared: &Shared<T>, parts: u8, value: &str) -> Result<State<T>, Rejection> {
+    fn open_one(
+        &self,
+        shared: &Shared<T>,
+        parts: u8,
+        value: &str,
+    ) -> Result<State<T>, InvalidCookie> {
         let raw = shared
             .codec
             .open_parts(&self.keyring, value, self.now, parts)
-            .map_err(Rejection::Invalid)?;
+            .map_err(InvalidCookie::Invalid)?;
         let meta = raw.meta().clone();
         let not_before = shared.not_before.load(Ordering::Relaxed);
         if meta.issued_at < not_before {
-            return Err(Rejection::RevokedByTime);
+            return Err(InvalidCookie::RevokedByTime);
         }
         let (data, migrated) = if meta.data_version == shared.config.data_version {
-            (raw.decode::<T>().map_err(Rejection::Invalid)?, false)
+            (raw.decode::<T>().map_err(InvalidCookie::Invalid)?, false)
         } else {
             let migrated = shared
                 .migrate
                 .as_ref()
                 .and_then(|migrate| migrate(meta.data_version, raw.data_bytes()));
             (
-                migrated.ok_or(Rejection::DataVersion(meta.data_version))?,
+                migrated.ok_or(InvalidCookie::DataVersion(meta.data_version))?,
                 true,
             )
         };
@@ -167,7 +172,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             .as_ref()
             .is_some_and(|valid| !valid(&meta, &data))
         {
-            return Err(Rejection::RevokedByValidator);
+            return Err(InvalidCookie::RevokedByValidator);
         }
         let mut meta = meta;
         meta.data_version = shared.config.data_version;
@@ -182,7 +187,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
@@ -202,7 +208,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
@@ -226,12 +233,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
     /// session.set("cart".to_owned());
-    /// assert_eq!(manager.finish(session).unwrap().set_cookie.len(), 1);
+    /// assert_eq!(session.save().unwrap().set_cookie.len(), 1);
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn set(&mut self, data: T) {
@@ -256,7 +264,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
@@ -276,12 +285,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
     /// session.destroy();
-    /// let outcome = manager.finish(session).unwrap();
+    /// let outcome = session.save().unwrap();
     /// assert!(outcome.set_cookie[0].to_str().unwrap().starts_with("__Host-s=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"));
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
@@ -296,15 +306,16 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
-    /// session.renew();
-    /// assert!(manager.finish(session).unwrap().set_cookie.is_empty(), "nothing to renew");
+    /// session.touch();
+    /// assert!(session.save().unwrap().set_cookie.is_empty(), "nothing to renew");
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
-    pub fn renew(&mut self) {
+    pub fn touch(&mut self) {
         self.open();
         self.renew = true;
     }
@@ -313,7 +324,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
@@ -333,17 +345,18 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///
     /// ```
     /// # use http::{HeaderMap, HeaderValue, header::COOKIE};
-    /// # use sealed_session::{Connection, CookieConfig, ErrorKind, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, ErrorKind, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut headers = HeaderMap::new();
     /// headers.insert(COOKIE, HeaderValue::from_static("s=forged"));
     /// let mut session = manager.load(&headers, Connection::new(None, true));
     /// assert!(session.get().is_none());
-    /// assert_eq!(session.rejection().and_then(|r| r.kind()), Some(ErrorKind::Malformed));
+    /// assert_eq!(session.invalid_cookie().and_then(|r| r.kind()), Some(ErrorKind::Malformed));
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
-    pub fn rejection(&mut self) -> Option<&Rejection> {
+    pub fn invalid_cookie(&mut self) -> Option<&InvalidCookie> {
         self.open();
         self.rejection.as_ref()
     }

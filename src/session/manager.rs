@@ -18,7 +18,7 @@ use crate::keyring_handle::KeyringHandle;
 use super::lifecycle::{Session, State};
 use crate::error::ConfigError;
 
-use super::{Clock, Connection, Outcome, SessionConfig, SessionError, SystemClock};
+use super::{Clock, Connection, SessionConfig, SystemClock};
 
 type Migration<T> = dyn Fn(u32, &[u8]) -> Option<T> + Send + Sync;
 type Validator<T> = dyn Fn(&SessionMeta, &T) -> bool + Send + Sync;
@@ -57,7 +57,8 @@ impl<T> Clone for Shared<T> {
 ///
 /// ```
 /// use http::{HeaderMap, HeaderValue, header::COOKIE};
-/// use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+/// use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+/// use sealed_session::adapter::Connection;
 ///
 /// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
 /// let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)?;
@@ -66,7 +67,7 @@ impl<T> Clone for Shared<T> {
 /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
 /// assert_eq!(session.get(), None);
 /// session.set("alice".to_owned());
-/// let outcome = manager.finish(session)?;
+/// let outcome = session.save()?;
 /// let set_cookie = outcome.set_cookie[0].to_str()?;
 ///
 /// // The next request carries the cookie back.
@@ -75,7 +76,7 @@ impl<T> Clone for Shared<T> {
 /// headers.insert(COOKIE, HeaderValue::from_str(pair)?);
 /// let mut session = manager.load(&headers, Connection::new(None, true));
 /// assert_eq!(session.get().map(String::as_str), Some("alice"));
-/// assert!(manager.finish(session)?.set_cookie.is_empty(), "unchanged: no Set-Cookie");
+/// assert!(session.save()?.set_cookie.is_empty(), "unchanged: no Set-Cookie");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SessionManager<T> {
@@ -147,14 +148,15 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     ///
     /// ```
     /// # use std::time::{Duration, SystemTime, UNIX_EPOCH};
-    /// # use sealed_session::{Clock, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Clock;
     /// struct Fixed;
     /// impl Clock for Fixed {
     ///     fn now(&self) -> SystemTime { UNIX_EPOCH + Duration::from_secs(1_800_000_000) }
     /// }
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?.with_clock(Fixed);
-    /// let mut session = manager.load(&http::HeaderMap::new(), sealed_session::Connection::new(None, true));
+    /// let mut session = manager.load(&http::HeaderMap::new(), sealed_session::adapter::Connection::new(None, true));
     /// session.set(1);
     /// session.save()?;
     /// assert_eq!(session.meta().unwrap().issued_at(), UNIX_EPOCH + Duration::from_secs(1_800_000_000));
@@ -178,7 +180,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     ///         1 => postcard::from_bytes::<u32>(bytes).ok().map(|id| format!("user-{id}")),
     ///         _ => None,
     ///     });
-    /// let mut session = manager.load(&http::HeaderMap::new(), sealed_session::Connection::new(None, true));
+    /// let mut session = manager.load(&http::HeaderMap::new(), sealed_session::adapter::Connection::new(None, true));
     /// session.set("user-7".to_owned());
     /// session.save()?;
     /// assert_eq!(session.meta().unwrap().data_version(), 2, "sealed with today's version");
@@ -208,7 +210,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     ///
     /// // A cookie from before the user's generation moved on (e.g. a
     /// // password change) no longer opens.
-    /// let https = sealed_session::Connection::new(None, true);
+    /// let https = sealed_session::adapter::Connection::new(None, true);
     /// let mut session = manager.load(&http::HeaderMap::new(), https);
     /// session.set(User { id: 1, generation: 2 });
     /// let set_cookie = session.save()?.set_cookie;
@@ -217,7 +219,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// headers.insert(http::header::COOKIE, pair.parse()?);
     /// let mut stale = manager.load(&headers, https);
     /// assert!(stale.get().is_none());
-    /// assert_eq!(stale.rejection(), Some(&sealed_session::Rejection::RevokedByValidator));
+    /// assert_eq!(stale.invalid_cookie(), Some(&sealed_session::InvalidCookie::RevokedByValidator));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_validator(
@@ -271,7 +273,8 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
@@ -327,37 +330,5 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// ```
     pub fn skipped_refreshes(&self) -> u64 {
         self.shared.skipped_refreshes.load(Ordering::Relaxed)
-    }
-
-    /// Computes the `Set-Cookie` values the response needs (often none),
-    /// consuming the session.
-    ///
-    /// ```
-    /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
-    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
-    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
-    /// let session = manager.load(&HeaderMap::new(), Connection::new(None, true));
-    /// assert!(manager.finish(session)?.set_cookie.is_empty(), "no cookie until data is set");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn finish(&self, mut session: Session<T>) -> Result<Outcome, SessionError> {
-        session.save()
-    }
-
-    /// [`Session::save`].
-    ///
-    /// ```
-    /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
-    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
-    /// # let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
-    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
-    /// session.set(1);
-    /// assert_eq!(manager.save(&mut session)?.set_cookie.len(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn save(&self, session: &mut Session<T>) -> Result<Outcome, SessionError> {
-        session.save()
     }
 }

@@ -108,7 +108,8 @@ impl Session<SessionMap> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<SessionMap>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
@@ -127,12 +128,13 @@ impl Session<SessionMap> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<SessionMap>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
     /// session.insert("visits", &1u32).unwrap();
-    /// assert_eq!(manager.finish(session).unwrap().set_cookie.len(), 1);
+    /// assert_eq!(session.save().unwrap().set_cookie.len(), 1);
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn insert<V: Serialize + ?Sized>(
@@ -155,7 +157,8 @@ impl Session<SessionMap> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<SessionMap>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));

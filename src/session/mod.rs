@@ -5,7 +5,7 @@
 //!
 //! - no cookie until something is stored (`saveUninitialized: false`);
 //! - no `Set-Cookie` unless needed (`resave: false`): the data changed,
-//!   [`Session::regenerate`], [`Session::destroy`] or [`Session::renew`] was
+//!   [`Session::regenerate`], [`Session::destroy`] or [`Session::touch`] was
 //!   called, the cookie was sealed under a key that is no longer primary,
 //!   or more than the refresh fraction of the idle window has passed
 //!   (`rolling`, without a new cookie on every response);
@@ -23,11 +23,11 @@ use std::net::IpAddr;
 use std::time::SystemTime;
 
 pub use config::{InsecurePolicy, MAX_CHUNKS, SessionConfig};
-pub use error::{Diagnostic, Rejection, SessionError};
+pub use error::{InsecureContext, InvalidCookie, SessionError};
 pub use lifecycle::Session;
 pub use manager::SessionManager;
 pub use map::SessionMap;
-pub use save::Outcome;
+pub use save::ResponseCookies;
 
 /// The connection a request arrived on, as the server sees it.
 ///
@@ -36,19 +36,20 @@ pub use save::Outcome;
 ///
 /// ```
 /// use http::HeaderMap;
-/// use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+/// use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+/// use sealed_session::adapter::Connection;
 /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
 /// let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys)?;
 ///
 /// let mut over_tls = manager.load(&HeaderMap::new(), Connection::new(None, true));
 /// over_tls.set(1);
-/// assert!(over_tls.save()?.diagnostic.is_none());
+/// assert!(over_tls.save()?.insecure_context.is_none());
 ///
 /// // Plain HTTP from a peer nobody trusts: the Secure cookie is reported.
 /// let peer = "203.0.113.9".parse().ok();
 /// let mut plain = manager.load(&HeaderMap::new(), Connection::new(peer, false));
 /// plain.set(1);
-/// assert!(plain.save()?.diagnostic.is_some());
+/// assert!(plain.save()?.insecure_context.is_some());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

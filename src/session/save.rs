@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorKind};
 use super::config::chunk_len;
 use super::lifecycle::{Plan, Session, State, idle_refresh_due};
 use super::manager::Shared;
-use super::{Diagnostic, InsecurePolicy, SessionError};
+use super::{InsecureContext, InsecurePolicy, SessionError};
 
 impl<T: Serialize + DeserializeOwned> Session<T> {
     /// Computes the `Set-Cookie` values the response needs (often none).
@@ -29,7 +29,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///
     /// ```
     /// # use http::HeaderMap;
-    /// # use sealed_session::{Connection, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
     /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
     /// # let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
@@ -39,11 +40,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// assert_eq!(session.get(), Some(&1));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn save(&mut self) -> Result<Outcome, SessionError> {
+    pub fn save(&mut self) -> Result<ResponseCookies, SessionError> {
         let shared = Arc::clone(&self.shared);
         let shared = &*shared;
         let config = &shared.config;
-        let mut outcome = Outcome::default();
+        let mut outcome = ResponseCookies::default();
         let secure_ok = !config.cookie.is_secure() || self.scheme.is_https();
         let mut cookie = std::borrow::Cow::Borrowed(&config.cookie);
 
@@ -60,12 +61,12 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         };
         // Removal cookies carry no secret: the policy governs sealed values.
         if !secure_ok && matches!(plan, Plan::Seal { .. }) {
-            let diagnostic = Diagnostic {
+            let diagnostic = InsecureContext {
                 decision: self.scheme,
                 hint: self.scheme.insecure_context_hint(),
             };
             report_once(&diagnostic);
-            outcome.diagnostic = Some(diagnostic);
+            outcome.insecure_context = Some(diagnostic);
             match config.insecure {
                 InsecurePolicy::Send => {}
                 InsecurePolicy::Refuse if !requested => {
@@ -234,7 +235,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     }
 
     /// Whether the handler asked for a write: changed data, a new or
-    /// regenerated session, or `renew()`.
+    /// regenerated session, or `touch()`.
     fn write_requested(&self) -> bool {
         self.dirty || self.renew || matches!(self.state, State::Active { meta: None, .. })
     }
@@ -344,7 +345,7 @@ fn log_lifecycle<T>(sealed: Option<&SessionMeta>, fresh: bool, session: &Session
     }
 }
 
-fn report_once(diagnostic: &Diagnostic) {
+fn report_once(diagnostic: &InsecureContext) {
     static REPORTED: std::sync::Once = std::sync::Once::new();
     REPORTED.call_once(|| {
         #[cfg(feature = "tracing")]
@@ -363,23 +364,23 @@ fn report_once(diagnostic: &Diagnostic) {
 /// noticed.
 #[non_exhaustive]
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Outcome {
+pub struct ResponseCookies {
     /// Header values to append as `Set-Cookie`, at most one per cookie name.
     pub set_cookie: Vec<HeaderValue>,
     /// Set when a `Secure` cookie went out (or was refused) on a request
     /// judged plain HTTP.
-    pub diagnostic: Option<Diagnostic>,
+    pub insecure_context: Option<InsecureContext>,
 }
 
-impl fmt::Debug for Outcome {
+impl fmt::Debug for ResponseCookies {
     /// Sealed values are bearer credentials: only their count is shown.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Outcome")
+        f.debug_struct("ResponseCookies")
             .field(
                 "set_cookie",
                 &format_args!("<{} redacted>", self.set_cookie.len()),
             )
-            .field("diagnostic", &self.diagnostic)
+            .field("diagnostic", &self.insecure_context)
             .finish()
     }
 }

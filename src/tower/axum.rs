@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::handle::MissingSession;
-use crate::{SessionError, SessionHandle};
+use crate::handle::SessionHandle;
+use crate::session::SessionError;
 
 impl IntoResponse for MissingSession {
     fn into_response(self) -> Response {

@@ -7,7 +7,7 @@ use pin_project_lite::pin_project;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::SessionHandle;
+use crate::handle::SessionHandle;
 use crate::handle::Verdict;
 
 pin_project! {

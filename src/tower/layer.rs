@@ -1,7 +1,7 @@
 use tower_layer::Layer;
 
 use super::SessionService;
-use crate::SessionManager;
+use crate::session::SessionManager;
 
 /// Applies [`SessionService`] to a service: every request gets a
 /// [`SessionHandle`](crate::SessionHandle) in its extensions.

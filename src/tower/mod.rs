@@ -31,7 +31,7 @@
 //! is being sent to a plain-HTTP client. Behind a reverse proxy the layer
 //! needs the proxy's address to trust its `X-Forwarded-Proto`: with axum,
 //! serve with `into_make_service_with_connect_info::<SocketAddr>()`;
-//! elsewhere, insert a [`Connection`](crate::Connection) into the
+//! elsewhere, insert a [`Connection`](crate::adapter::Connection) into the
 //! request's extensions. Then list the proxy in
 //! [`SessionConfig::trust_proxies`](crate::SessionConfig::trust_proxies).
 //!
@@ -74,8 +74,8 @@ mod service;
 pub use self::future::ResponseFuture;
 pub use self::layer::SessionLayer;
 pub use self::service::SessionService;
-pub use crate::SessionHandle;
 pub use crate::handle::MissingSession;
+pub use crate::handle::SessionHandle;
 
 use http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use http::{HeaderMap, HeaderValue};

@@ -6,7 +6,8 @@ use serde::de::DeserializeOwned;
 use tower_service::Service;
 
 use super::ResponseFuture;
-use crate::{Connection, SessionHandle, SessionManager};
+use crate::handle::SessionHandle;
+use crate::session::{Connection, SessionManager};
 
 /// The middleware [`SessionLayer`](super::SessionLayer) builds.
 ///
@@ -80,7 +81,7 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let connection = connection(request.extensions(), self.direct_tls);
         let session = self.manager.load(request.headers(), connection);
-        let handle = SessionHandle::new(self.manager.clone(), session);
+        let handle = SessionHandle::new(session);
         request.extensions_mut().insert(handle.clone());
         ResponseFuture::new(self.inner.call(request), handle)
     }

@@ -1,4 +1,5 @@
-use sealed_session::{Codec, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+use sealed_session::codec::Codec;
 
 fn main() {
     let keyring = Keyring::new(KeySpec::new(1, Key::generate()));

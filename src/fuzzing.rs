@@ -1,0 +1,40 @@
+//! Entry points for fuzz targets into decoders that are not public API.
+//! Not covered by semver.
+
+/// Decodes the base64 header of a sealed value: `(version, key id)`.
+pub fn decode_header(value: &[u8]) -> Option<(u8, crate::KeyId)> {
+    crate::codec::fuzz_decode_header(value)
+}
+
+/// Decodes a plaintext envelope whose data is a string-keyed map.
+pub fn decode_envelope(plaintext: &[u8]) -> bool {
+    crate::codec::fuzz_decode_envelope(plaintext)
+}
+
+/// Most same-named cookies the session layer tries.
+pub const MAX_CANDIDATES: usize = crate::cookie_header::MAX_CANDIDATES;
+
+/// The session cookies found in a request's `Cookie` headers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IncomingCookies {
+    /// Values of cookies named exactly like the session, in header order.
+    pub values: Vec<String>,
+    /// The reassembled chunks and their count, when the set is complete.
+    pub chunked: Option<(u8, String)>,
+    /// Indices of the chunk cookies present, sorted.
+    pub chunk_names: Vec<u8>,
+    /// Whether a cookie with the session's own name was present.
+    pub single_present: bool,
+}
+
+/// Reads the session cookies `name` (and chunks `name.0..`) from the
+/// `Cookie` headers, as [`SessionManager::load`](crate::SessionManager::load) does.
+pub fn read_cookies(headers: &http::HeaderMap, name: &str, max_chunks: u8) -> IncomingCookies {
+    let incoming = crate::cookie_header::read(headers, name, max_chunks);
+    IncomingCookies {
+        values: incoming.values,
+        chunked: incoming.chunked,
+        chunk_names: incoming.chunk_names,
+        single_present: incoming.single_present,
+    }
+}
