@@ -274,7 +274,7 @@ fn session_headers(from: &ActixHeaderMap, forwarded: bool) -> http::HeaderMap {
 
 impl ResponseError for MissingSession {
     fn error_response(&self) -> HttpResponse {
-        tracing::error!(target: "sealed_session", "{self}");
+        tracing::error!(target: crate::error::LOG_TARGET, "{self}");
         HttpResponse::InternalServerError().finish()
     }
 }
@@ -283,7 +283,7 @@ impl ResponseError for MissingSession {
 /// in the log only.
 impl ResponseError for SessionError {
     fn error_response(&self) -> HttpResponse {
-        tracing::error!(target: "sealed_session", error = %self, "session could not be saved");
+        tracing::error!(target: crate::error::LOG_TARGET, error = %self, "session could not be saved");
         HttpResponse::InternalServerError().finish()
     }
 }

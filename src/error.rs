@@ -4,6 +4,11 @@
 use core::fmt;
 
 use crate::codec::CodecError;
+
+/// The `tracing` target of every event the library emits, for filters
+/// such as `RUST_LOG=sealed_session=debug`.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) const LOG_TARGET: &str = "sealed_session";
 use crate::keyring::KeyId;
 
 /// Why sealing or opening a session failed.

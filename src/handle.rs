@@ -591,7 +591,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
                 ..
             }) => {
                 tracing::error!(
-                    target: "sealed_session",
+                    target: crate::error::LOG_TARGET,
                     "a panic interrupted a change to the session; it is not saved and the \
                      response carries no session cookie"
                 );
@@ -602,7 +602,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
             }
             Err(unsaved) if unsaved.handled => {
                 tracing::debug!(
-                    target: "sealed_session",
+                    target: crate::error::LOG_TARGET,
                     error = %unsaved.error,
                     "session left unsaved after the handler saw the error"
                 );
@@ -613,7 +613,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
             }
             Err(unsaved) => {
                 tracing::error!(
-                    target: "sealed_session",
+                    target: crate::error::LOG_TARGET,
                     error = %unsaved.error,
                     "session could not be saved and the handler did not handle it; answering 500 \
                      (call SessionHandle::save in the handler to handle it)"

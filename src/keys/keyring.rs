@@ -135,7 +135,7 @@ impl KeyEntry {
                 let mark = budget.saturating_mul(percent).div_ceil(100).max(1);
                 if count == mark {
                     tracing::warn!(
-                        target: "sealed_session",
+                        target: crate::error::LOG_TARGET,
                         key_id = self.id,
                         seals = count,
                         budget,

@@ -116,7 +116,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 needs_reseal: true, ..
             } = &state
             {
-                tracing::debug!(target: "sealed_session", "session re-sealed: old key or data version");
+                tracing::debug!(target: crate::error::LOG_TARGET, "session re-sealed: old key or data version");
             }
             self.state = state;
             self.rejection = None;
@@ -127,13 +127,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             // The classification and key id only: never the cookie value.
             match rejection {
                 InvalidCookie::Invalid(err) => tracing::debug!(
-                    target: "sealed_session",
+                    target: crate::error::LOG_TARGET,
                     reason = ?err.kind(),
                     key_id = ?err.key_id(),
                     "session cookie rejected"
                 ),
                 other => {
-                    tracing::debug!(target: "sealed_session", reason = ?other, "session cookie rejected")
+                    tracing::debug!(target: crate::error::LOG_TARGET, reason = ?other, "session cookie rejected")
                 }
             }
         }

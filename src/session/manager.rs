@@ -115,7 +115,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
         #[cfg(feature = "tracing")]
         if !config.cookie.is_secure() || config.insecure == super::InsecurePolicy::FollowScheme {
             tracing::warn!(
-                target: "sealed_session",
+                target: crate::error::LOG_TARGET,
                 cookie = config.cookie.name(),
                 "the session cookie may go out without Secure (insecure_dev_only or \
                  InsecurePolicy::FollowScheme): for development only"

@@ -178,7 +178,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 _ => None,
             };
             tracing::warn!(
-                target: "sealed_session",
+                target: crate::error::LOG_TARGET,
                 kind = ?kind,
                 key_id = self.keyring.primary_id(),
                 reason = %err,
@@ -325,13 +325,13 @@ fn log_lifecycle<T>(sealed: Option<&SessionMeta>, fresh: bool, session: &Session
     let key_id = session.keyring.primary_id();
     match sealed {
         Some(meta) if fresh => tracing::info!(
-            target: "sealed_session",
+            target: crate::error::LOG_TARGET,
             session = ?meta.session_id(),
             key_id,
             "session created"
         ),
         Some(meta) => tracing::debug!(
-            target: "sealed_session",
+            target: crate::error::LOG_TARGET,
             session = ?meta.session_id(),
             key_id,
             renewed = session.renew,
@@ -339,9 +339,9 @@ fn log_lifecycle<T>(sealed: Option<&SessionMeta>, fresh: bool, session: &Session
             "session re-sealed"
         ),
         None if session.destroyed => {
-            tracing::info!(target: "sealed_session", "session destroyed")
+            tracing::info!(target: crate::error::LOG_TARGET, "session destroyed")
         }
-        None => tracing::debug!(target: "sealed_session", "stale session cookie removed"),
+        None => tracing::debug!(target: crate::error::LOG_TARGET, "stale session cookie removed"),
     }
 }
 
@@ -350,7 +350,7 @@ fn report_once(diagnostic: &InsecureContext) {
     REPORTED.call_once(|| {
         #[cfg(feature = "tracing")]
         tracing::warn!(
-            target: "sealed_session",
+            target: crate::error::LOG_TARGET,
             decision = ?diagnostic.decision,
             "Secure session cookie on a request judged plain HTTP: {}",
             diagnostic.hint

@@ -14,7 +14,7 @@ use crate::session::SessionError;
 
 impl IntoResponse for MissingSession {
     fn into_response(self) -> Response {
-        tracing::error!(target: "sealed_session", "{self}");
+        tracing::error!(target: crate::error::LOG_TARGET, "{self}");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
     }
 }
@@ -23,7 +23,7 @@ impl IntoResponse for MissingSession {
 /// in the log only.
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        tracing::error!(target: "sealed_session", error = %self, "session could not be saved");
+        tracing::error!(target: crate::error::LOG_TARGET, error = %self, "session could not be saved");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
     }
 }

@@ -57,7 +57,7 @@ where
                     && !set_cookie.is_empty()
                 {
                     tracing::warn!(
-                        target: "sealed_session",
+                        target: crate::error::LOG_TARGET,
                         dropped = set_cookie.len(),
                         "the inner service failed, so the session's Set-Cookie values \
                          are lost: turn errors into responses inside SessionLayer \
