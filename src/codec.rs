@@ -445,7 +445,7 @@ impl Codec {
         buf.push(FORMAT_V1);
         buf.extend_from_slice(&entry.id.to_be_bytes());
         buf.resize(body_start, 0);
-        let mut buf = Zeroizing::new(envelope::encode_into(buf, meta, data)?);
+        let mut buf = envelope::encode_into(buf, meta, data)?;
         self.size_hint
             .store(buf.len().saturating_sub(body_start), Ordering::Relaxed);
 

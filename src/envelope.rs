@@ -15,7 +15,7 @@ use core::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind};
 use crate::rng::{RandomSource, ThreadCsprng};
@@ -358,8 +358,10 @@ fn to_system_time(secs: u64) -> SystemTime {
 }
 
 /// A postcard output that never leaves a plaintext copy behind: when it
-/// must grow, the old allocation is zeroized before it is freed.
-pub(crate) struct ZeroizingVec(pub(crate) Vec<u8>);
+/// must grow, the old allocation is zeroized before it is freed, and when
+/// serialization fails midway, the partial plaintext is zeroized as the
+/// output is dropped.
+pub(crate) struct ZeroizingVec(pub(crate) Zeroizing<Vec<u8>>);
 
 impl ZeroizingVec {
     #[inline]
@@ -379,13 +381,13 @@ impl ZeroizingVec {
             .max(vec.capacity().saturating_mul(2));
         let mut grown = Vec::with_capacity(wanted);
         grown.extend_from_slice(vec);
-        vec.zeroize();
-        *vec = grown;
+        // The old allocation is zeroized when `Zeroizing` drops it.
+        *vec = Zeroizing::new(grown);
     }
 }
 
 impl postcard::ser_flavors::Flavor for ZeroizingVec {
-    type Output = Vec<u8>;
+    type Output = Zeroizing<Vec<u8>>;
 
     #[inline]
     fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
@@ -401,18 +403,19 @@ impl postcard::ser_flavors::Flavor for ZeroizingVec {
         Ok(())
     }
 
-    fn finalize(self) -> postcard::Result<Vec<u8>> {
+    fn finalize(self) -> postcard::Result<Zeroizing<Vec<u8>>> {
         Ok(self.0)
     }
 }
 
-/// Appends the envelope of `meta` and `data` to `out`.
+/// Appends the envelope of `meta` and `data` to `out`. On failure the
+/// partial plaintext is zeroized.
 pub(crate) fn encode_into<T: Serialize + ?Sized>(
     out: Vec<u8>,
     meta: &SessionMeta,
     data: &T,
-) -> Result<Vec<u8>, Error> {
-    postcard::serialize_with_flavor(&(meta.to_wire(), data), ZeroizingVec(out))
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    postcard::serialize_with_flavor(&(meta.to_wire(), data), ZeroizingVec(Zeroizing::new(out)))
         .map_err(|_| Error::new(ErrorKind::PayloadEncode))
 }
 
@@ -532,11 +535,41 @@ mod tests {
 
     #[test]
     fn growth_keeps_contents() {
-        let mut out = ZeroizingVec(Vec::with_capacity(1));
+        let mut out = ZeroizingVec(Zeroizing::new(Vec::with_capacity(1)));
         for i in 0..1000u32 {
             postcard::ser_flavors::Flavor::try_extend(&mut out, &i.to_le_bytes()).unwrap();
         }
         assert_eq!(out.0.len(), 4000);
         assert_eq!(&out.0[3996..], &999u32.to_le_bytes());
+    }
+
+    /// Writes a few bytes of "secret" data, then fails.
+    struct FailsMidway;
+
+    impl Serialize for FailsMidway {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{Error as _, SerializeTuple as _};
+            let mut tuple = serializer.serialize_tuple(2)?;
+            tuple.serialize_element("secret bytes")?;
+            tuple.end()?;
+            Err(S::Error::custom("fails after writing"))
+        }
+    }
+
+    /// A serialization that fails midway leaves no plaintext behind: the
+    /// output it wrote into is a `Zeroizing` buffer, wiped when postcard
+    /// drops it on the error path.
+    #[test]
+    fn failed_encoding_is_an_error_and_its_buffer_zeroizes() {
+        fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        assert_zeroize_on_drop::<Zeroizing<Vec<u8>>>();
+        let meta =
+            SessionMeta::generate(&mut FixedRng(&[3; 16]), Lifetimes::default(), at(7)).unwrap();
+        let err = encode_into(vec![1, 2, 3], &meta, &FailsMidway).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PayloadEncode);
+        // The buffer type is what makes the wipe happen; the success path
+        // returns the same type to its caller.
+        let ok: Zeroizing<Vec<u8>> = encode_into(vec![1, 2, 3], &meta, &1u8).unwrap();
+        assert_eq!(&ok[..3], &[1, 2, 3]);
     }
 }
