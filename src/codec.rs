@@ -563,9 +563,13 @@ impl Codec {
         value: &str,
         now: SystemTime,
     ) -> Result<OpenedRaw, Error> {
-        self.open_parts(keyring, value, now, 0)
+        self.open_capped(keyring, value, now, 0, self.max_value_len)
     }
 
+    /// Opens a value read from cookies. `parts` is 0 for a value carried
+    /// in one cookie, which is capped at one browser cookie (4096 minus
+    /// the name) whatever the codec's limit, or the number of chunk
+    /// cookies a value was reassembled from, capped at the codec's limit.
     pub(crate) fn open_parts(
         &self,
         keyring: &Keyring,
@@ -573,8 +577,29 @@ impl Codec {
         now: SystemTime,
         parts: u8,
     ) -> Result<OpenedRaw, Error> {
+        let cap = match parts {
+            0 => self.single_cookie_cap(),
+            _ => self.max_value_len,
+        };
+        self.open_capped(keyring, value, now, parts, cap)
+    }
+
+    /// The longest value one cookie carries under this codec's name.
+    fn single_cookie_cap(&self) -> usize {
+        self.max_value_len
+            .min(BROWSER_COOKIE_LIMIT.saturating_sub(self.name.len()))
+    }
+
+    fn open_capped(
+        &self,
+        keyring: &Keyring,
+        value: &str,
+        now: SystemTime,
+        parts: u8,
+        cap: usize,
+    ) -> Result<OpenedRaw, Error> {
         let encoded = value.as_bytes();
-        if encoded.len() > self.max_value_len {
+        if encoded.len() > cap {
             return Err(ErrorKind::TooLarge.into());
         }
         let header = decode_header(encoded)?;
@@ -928,6 +953,39 @@ mod tests {
                 "{what}"
             );
         }
+    }
+
+    /// A value in one cookie is capped at one browser cookie whatever the
+    /// codec's limit; a reassembled chunk set may use the whole limit.
+    #[test]
+    fn single_cookies_are_capped_at_one_cookie_whatever_the_limit() {
+        let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+        let codec = Codec::new("name")
+            .unwrap()
+            .with_max_value_len(12_000)
+            .unwrap();
+        let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+        let now = SystemTime::now();
+        let data = "d".repeat(6000);
+        let single = codec.seal(&keyring, &meta, &data).unwrap();
+        assert!(single.len() > 4096);
+        // The public API opens what this codec seals.
+        assert!(codec.open_raw_at(&keyring, &single, now).is_ok());
+        // From a single cookie: too large, before anything is decoded.
+        let err = codec.open_parts(&keyring, &single, now, 0).unwrap_err();
+        assert_eq!((err.kind(), err.key_id()), (ErrorKind::TooLarge, None));
+        let chunked = codec
+            .seal_with(&mut ThreadCsprng, &keyring, &meta, &data, |_| 3)
+            .unwrap();
+        assert!(codec.open_parts(&keyring, &chunked, now, 3).is_ok());
+        // Exactly 4096 - len(name) characters still pass the cap.
+        let fitting = "A".repeat(4096 - 4);
+        let err = codec.open_parts(&keyring, &fitting, now, 0).unwrap_err();
+        assert_ne!(err.kind(), ErrorKind::TooLarge);
+        let err = codec
+            .open_parts(&keyring, &format!("{fitting}A"), now, 0)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge);
     }
 
     #[test]
