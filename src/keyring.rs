@@ -233,7 +233,7 @@ impl fmt::Display for KeyringError {
             Self::Syntax { entry, reason } => write!(
                 f,
                 "keyring entry {entry}: {reason}; expected `id:key` or `id:suite:key`, \
-                 entries separated by commas, primary first"
+                 entries separated by commas or line breaks, primary first"
             ),
             Self::Key { entry, id, source } => {
                 write!(f, "keyring entry {entry} (key id {id}): {source}")
@@ -439,12 +439,24 @@ impl Keyring {
         text.parse()
     }
 
-    /// Reads a keyring string from a file, e.g. a mounted secret.
+    /// Reads a keyring string from a file, e.g. a mounted secret: one
+    /// entry per line (or comma-separated), primary first, `#` comment
+    /// lines and blank lines allowed (see [`Keyring::from_str`]). The file
+    /// must be UTF-8.
     ///
     /// ```
     /// # use sealed_session::{Keyring, KeyringError};
+    /// let path = std::env::temp_dir().join(format!("sealed-session-doc-{}", std::process::id()));
+    /// std::fs::write(&path, "# session keys, primary first\n\
+    ///                        2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n\
+    ///                        1:aes-256-gcm:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n")?;
+    /// let keyring = Keyring::from_file(&path)?;
+    /// # std::fs::remove_file(&path)?;
+    /// assert_eq!(keyring.key_ids(), vec![2, 1]);
+    ///
     /// let err = Keyring::from_file("/nonexistent/keys").unwrap_err();
     /// assert!(matches!(err, KeyringError::Io { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, KeyringError> {
         let path = path.as_ref();
@@ -526,9 +538,24 @@ impl fmt::Debug for Keyring {
     }
 }
 
-/// Parses `id:key` or `id:suite:key` entries separated by commas, the
-/// primary first, e.g. `SESSION_KEYS="2:<base64>,1:<base64>"`. Keys are
-/// base64 or hex as for [`Key::from_str`](Key).
+/// Parses a keyring string: `id:key` or `id:suite:key` entries, the
+/// primary first, e.g. `SESSION_KEYS="2:<base64>,1:<base64>"`.
+///
+/// - Entries are separated by commas or line breaks (`\n` or `\r\n`); a
+///   comma at the end of a line continues onto the next one. Lines that
+///   are blank or whose first non-blank character is `#` are skipped, so a
+///   key file can carry comments. Blanks around entries and fields are
+///   ignored; an empty entry (`1:k,,2:k`, or a trailing comma at the end)
+///   is an error.
+/// - `id` is a key id in decimal, 0 to 4294967295, without a sign or
+///   leading zeros (`0` itself is fine; `+1` and `01` are not).
+/// - `suite` is one of `xaes-256-gcm` (the default when omitted),
+///   `xchacha20-poly1305` or `aes-256-gcm`, in any letter case.
+/// - `key` is 32 bytes in base64 or hex, as for [`Key::from_str`](Key).
+/// - Ids must be unique.
+///
+/// Errors name the entry by its position (1-based, counting entries only)
+/// and never show key material.
 ///
 /// ```
 /// use sealed_session::{Keyring, KeyringError, Suite};
@@ -538,6 +565,17 @@ impl fmt::Debug for Keyring {
 /// assert_eq!(keyring.primary_id(), 2);
 /// assert_eq!(keyring.suite(2), Some(Suite::XChaCha20Poly1305));
 ///
+/// // A key file: one entry per line, comments allowed.
+/// let file = [
+///     "# promoted 2026-03-01",
+///     "2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=",
+///     "",
+///     "# retire after 2026-03-02",
+///     "1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+/// ]
+/// .join("\n");
+/// assert_eq!(file.parse::<Keyring>()?.key_ids(), vec![2, 1]);
+///
 /// let err = "1:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,2:c2hvcnQ=".parse::<Keyring>().unwrap_err();
 /// assert!(err.to_string().starts_with("keyring entry 2 (key id 2): key must be exactly 32 bytes"));
 /// # Ok::<(), KeyringError>(())
@@ -546,12 +584,26 @@ impl FromStr for Keyring {
     type Err = KeyringError;
 
     fn from_str(text: &str) -> Result<Self, KeyringError> {
+        let mut lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .peekable();
         let mut keyring: Option<Keyring> = None;
-        for (entry, raw) in (1..).zip(text.trim().split(',')) {
-            let spec = parse_entry(entry, raw.trim())?;
-            match &mut keyring {
-                None => keyring = Some(Keyring::new(spec)),
-                Some(ring) => ring.add_accept_only(spec)?,
+        let mut entry = 0usize;
+        while let Some(line) = lines.next() {
+            // A comma ending a line that another follows is a continuation.
+            let line = match (lines.peek(), line.strip_suffix(',')) {
+                (Some(_), Some(continued)) => continued,
+                _ => line,
+            };
+            for raw in line.split(',') {
+                entry = entry.saturating_add(1);
+                let spec = parse_entry(entry, raw.trim())?;
+                match &mut keyring {
+                    None => keyring = Some(Keyring::new(spec)),
+                    Some(ring) => ring.add_accept_only(spec)?,
+                }
             }
         }
         keyring.ok_or(KeyringError::Empty)
@@ -579,14 +631,27 @@ fn parse_entry(entry: usize, raw: &str) -> Result<KeySpec, KeyringError> {
         ),
         (None, _) => return Err(syntax("missing `id:` before the key")),
     };
-    let id: KeyId = id_text
-        .trim()
-        .parse()
-        .map_err(|_| syntax("the id is not a number from 0 to 4294967295"))?;
+    let id = parse_id(id_text.trim()).ok_or_else(|| {
+        syntax(
+            "the id is not a number from 0 to 4294967295 in decimal digits, \
+             without a sign or leading zeros",
+        )
+    })?;
     let key = key_text
         .parse::<Key>()
         .map_err(|source| KeyringError::Key { entry, id, source })?;
     Ok(KeySpec::new(id, key).suite(suite))
+}
+
+/// A key id in canonical decimal: digits only, no leading zero (but `0`).
+fn parse_id(text: &str) -> Option<KeyId> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let canonical = text == "0" || !text.starts_with('0');
+    if digits && canonical {
+        text.parse().ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -652,6 +717,55 @@ mod tests {
             shown,
             r#"Keyring { primary: 7, keys: [(7, "aes-256-gcm"), (3, "xaes-256-gcm")] }"#
         );
+    }
+
+    #[test]
+    fn entries_on_separate_lines_with_comments() {
+        for text in [
+            format!("1:{K1}\n2:{K2}"),
+            format!("1:{K1}\r\n2:{K2}\r\n"),
+            format!("# primary\n1:{K1}\n\n   # old key, retire in May\n2:{K2}\n"),
+            format!("1:{K1},\n2:{K2}"),
+            format!("  1:{K1} ,  \n\t2:{K2}\t"),
+            format!("1:{K1},2:{K2}\n# end"),
+        ] {
+            let ring: Keyring = text.parse().unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(ring.key_ids(), vec![1, 2], "{text:?}");
+        }
+        let ring: Keyring = format!("1:aes-256-gcm:{K1}\n2:xchacha20-poly1305:{K2}")
+            .parse()
+            .unwrap();
+        assert_eq!(ring.suite(1), Some(Suite::Aes256Gcm));
+        assert_eq!(ring.suite(2), Some(Suite::XChaCha20Poly1305));
+        for (text, expected) in [
+            (format!("1:{K1},\n,2:{K2}"), "entry 2: the entry is empty"),
+            (format!("1:{K1}\n2:{K2},"), "entry 3: the entry is empty"),
+            (format!("1:{K1}\n2:{K2} # old"), "entry 2 (key id 2)"),
+            ("# only a comment\n\n".to_owned(), "keyring is empty"),
+        ] {
+            let err = text.parse::<Keyring>().unwrap_err().to_string();
+            assert!(err.contains(expected), "{text:?}: {err}");
+            assert!(
+                !err.contains(&K1[..20]) && !err.contains(&K2[..20]),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_ids_are_canonical_decimal() {
+        for id in ["0", "1", "42", "4294967295"] {
+            let ring: Keyring = format!("{id}:{K1}").parse().unwrap();
+            assert_eq!(ring.primary_id().to_string(), id);
+        }
+        for id in ["+1", "01", "00", "-1", "1_0", "0x1", "１", "4294967296", ""] {
+            let err = format!("{id}:{K1}").parse::<Keyring>().unwrap_err();
+            assert!(
+                matches!(err, KeyringError::Syntax { entry: 1, .. }),
+                "{id:?}: {err}"
+            );
+            assert!(err.to_string().contains("leading zeros"), "{id:?}: {err}");
+        }
     }
 
     #[test]
