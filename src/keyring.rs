@@ -5,7 +5,7 @@ use core::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use subtle::{ConditionallySelectable, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use crate::key::{Key, KeyError};
 use crate::suite::{Cipher, Suite};
@@ -120,6 +120,17 @@ impl KeyEntry {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Whether `key` is this entry's key. The key bytes are gone, so the
+    /// comparison goes through the cipher: `key` in this entry's suite
+    /// must give the same probe tag, compared in constant time.
+    fn holds(&self, key: &Key) -> Choice {
+        let other = Cipher::new(self.suite, key);
+        match (self.cipher.probe(), other.probe()) {
+            (Ok(mine), Ok(theirs)) => mine.ct_eq(&*theirs),
+            _ => Choice::from(0),
+        }
+    }
+
     /// Counts one seal; `false` once the budget is spent.
     pub(crate) fn reserve_seal(&self) -> bool {
         let before = self.seals.fetch_add(1, Ordering::Relaxed);
@@ -180,6 +191,16 @@ pub enum KeyringError {
     Empty,
     /// Two keys share an id; ids must be unique and never reused.
     DuplicateKeyId(KeyId),
+    /// The same key bytes appear under two ids (in the same or different
+    /// suites). Every id needs a key of its own: one key in two suites
+    /// weakens both (XAES-256-GCM's first derivation block is AES-256-GCM's
+    /// GHASH key under the same key).
+    DuplicateKey {
+        /// The id of the key being added.
+        id: KeyId,
+        /// The id already holding the same key bytes.
+        existing: KeyId,
+    },
     /// No key with this id is in the keyring.
     UnknownKeyId(KeyId),
     /// The primary key cannot be retired.
@@ -224,6 +245,12 @@ impl fmt::Display for KeyringError {
             Self::DuplicateKeyId(id) => write!(
                 f,
                 "key id {id} appears twice: every key needs its own id, never reused"
+            ),
+            Self::DuplicateKey { id, existing } => write!(
+                f,
+                "key id {id} holds the same key as key id {existing}: every id needs a key of \
+                 its own, also to change a key's suite; generate a new key with \
+                 `openssl rand -base64 32`"
             ),
             Self::UnknownKeyId(id) => write!(f, "no key with id {id} in the keyring"),
             Self::RetirePrimary(id) => write!(
@@ -275,20 +302,39 @@ impl Keyring {
     }
 
     /// Adds a key that opens values but does not seal them (step 1 of a
-    /// rotation).
+    /// rotation). Its id must be new, and so must its key bytes: the same
+    /// key under two ids (in any suites) is refused, compared in constant
+    /// time.
     ///
     /// ```
-    /// # use sealed_session::{Key, KeySpec, Keyring, KeyringError};
-    /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// # use sealed_session::{Key, KeySpec, Keyring, KeyringError, Suite};
+    /// let key = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+    /// let mut keyring = Keyring::new(KeySpec::new(1, key.parse()?));
     /// keyring.add_accept_only(KeySpec::new(2, Key::generate()))?;
     /// assert_eq!(keyring.primary_id(), 1);
     /// let again = keyring.add_accept_only(KeySpec::new(2, Key::generate()));
     /// assert_eq!(again.unwrap_err(), KeyringError::DuplicateKeyId(2));
-    /// # Ok::<(), KeyringError>(())
+    /// let same_key = keyring.add_accept_only(KeySpec::new(3, key.parse()?).suite(Suite::Aes256Gcm));
+    /// assert_eq!(same_key.unwrap_err(), KeyringError::DuplicateKey { id: 3, existing: 1 });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn add_accept_only(&mut self, spec: KeySpec) -> Result<(), KeyringError> {
         if self.contains(spec.id) {
             return Err(KeyringError::DuplicateKeyId(spec.id));
+        }
+        // Every key is compared, without early exit.
+        let mut same = Choice::from(0);
+        let mut existing: KeyId = 0;
+        for entry in self.entries() {
+            let hit = entry.holds(&spec.key);
+            existing.conditional_assign(&entry.id, hit);
+            same |= hit;
+        }
+        if bool::from(same) {
+            return Err(KeyringError::DuplicateKey {
+                id: spec.id,
+                existing,
+            });
         }
         Arc::make_mut(&mut self.inner)
             .others
@@ -552,7 +598,8 @@ impl fmt::Debug for Keyring {
 /// - `suite` is one of `xaes-256-gcm` (the default when omitted),
 ///   `xchacha20-poly1305` or `aes-256-gcm`, in any letter case.
 /// - `key` is 32 bytes in base64 or hex, as for [`Key::from_str`](Key).
-/// - Ids must be unique.
+/// - Ids must be unique, and so must keys (see
+///   [`Keyring::add_accept_only`]).
 ///
 /// Errors name the entry by its position (1-based, counting entries only)
 /// and never show key material.
@@ -656,6 +703,8 @@ fn parse_id(text: &str) -> Option<KeyId> {
 
 #[cfg(test)]
 mod tests {
+    use base64ct::Encoding as _;
+
     use super::*;
 
     const K1: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
@@ -766,6 +815,47 @@ mod tests {
             );
             assert!(err.to_string().contains("leading zeros"), "{id:?}: {err}");
         }
+    }
+
+    #[test]
+    fn the_same_key_under_two_ids_is_refused() {
+        for first in Suite::ALL {
+            for second in Suite::ALL {
+                let text = format!("1:{first}:{K1},7:{second}:{K1}");
+                let err = text.parse::<Keyring>().unwrap_err();
+                assert_eq!(err, KeyringError::DuplicateKey { id: 7, existing: 1 });
+                let shown = format!("{err} {err:?}");
+                assert!(shown.contains("openssl rand -base64 32"), "{shown}");
+                assert!(!shown.contains(&K1[..20]), "{shown}");
+
+                let mut ring = Keyring::new(KeySpec::new(1, K2.parse().unwrap()).suite(first));
+                ring.add_accept_only(KeySpec::new(2, K1.parse().unwrap()).suite(second))
+                    .unwrap();
+                let again = ring.add_accept_only(KeySpec::new(3, K1.parse().unwrap()));
+                assert_eq!(
+                    again,
+                    Err(KeyringError::DuplicateKey { id: 3, existing: 2 })
+                );
+                let again = ring.add_accept_only(KeySpec::new(4, K2.parse().unwrap()));
+                assert_eq!(
+                    again,
+                    Err(KeyringError::DuplicateKey { id: 4, existing: 1 })
+                );
+                assert_eq!(ring.key_ids(), vec![1, 2]);
+            }
+        }
+        // The same key in hex and in base64 is the same key.
+        let hex = "ab".repeat(32);
+        let b64 = base64ct::Base64::encode_string(&[0xab; 32]);
+        let err = format!("1:{hex}\n2:{b64}").parse::<Keyring>().unwrap_err();
+        assert_eq!(err, KeyringError::DuplicateKey { id: 2, existing: 1 });
+        // Through a handle's update too.
+        let handle = crate::KeyringHandle::new(format!("1:{K1}").parse().unwrap());
+        let err = handle
+            .update(|ring| ring.add_accept_only(KeySpec::new(2, K1.parse().unwrap())))
+            .unwrap_err();
+        assert_eq!(err, KeyringError::DuplicateKey { id: 2, existing: 1 });
+        assert_eq!(handle.current().key_ids(), vec![1]);
     }
 
     #[test]
