@@ -59,7 +59,7 @@ pub const MAX_VALUE_LIMIT: usize = 16 * BROWSER_COOKIE_LIMIT;
 const HEADER_LEN: usize = 5;
 /// Base64 characters that decode to exactly the header plus one byte.
 const HEADER_CHARS: usize = 8;
-const MAX_AAD_LEN: usize = HEADER_LEN + 2 + MAX_NAME_LEN + 2 + MAX_CONTEXT_LEN + 1;
+pub(crate) const MAX_AAD_LEN: usize = HEADER_LEN + 2 + MAX_NAME_LEN + 2 + MAX_CONTEXT_LEN + 1;
 const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
 const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
@@ -654,7 +654,12 @@ impl Codec {
 
     /// Writes `header ‖ aad_tail ‖ parts` into `out`. The tail is bounded
     /// so that the whole fits `MAX_AAD_LEN`.
-    fn aad<'a>(&self, out: &'a mut [u8; MAX_AAD_LEN], header: &[u8], parts: u8) -> &'a [u8] {
+    pub(crate) fn aad<'a>(
+        &self,
+        out: &'a mut [u8; MAX_AAD_LEN],
+        header: &[u8],
+        parts: u8,
+    ) -> &'a [u8] {
         let bytes = header
             .iter()
             .chain(self.aad_tail.iter())
