@@ -57,7 +57,8 @@ pub enum ErrorKind {
     /// skew allowance permits.
     NotYetValid,
     /// The authenticated payload does not decode: a different data type or
-    /// data version, or trailing bytes.
+    /// data version, trailing bytes, a time out of range, or an encoding
+    /// that is not the canonical one (see `FORMAT.md`).
     PayloadDecode,
     /// The session data could not be serialized.
     PayloadEncode,

@@ -511,6 +511,45 @@ fn too_large_sessions_are_a_typed_error_with_the_breakdown() {
     }
 }
 
+/// Chunking raises the limit for a reassembled chunk set only: a single
+/// cookie stays capped at one browser cookie (4096 minus the name), even
+/// when it is authentic.
+#[test]
+fn chunking_does_not_raise_the_cap_of_a_single_cookie() {
+    use sealed_session::SessionMeta;
+    use sealed_session::codec::Codec;
+    let name = "__Host-s";
+    let app = app_with(SessionConfig::new(CookieConfig::new(name)).chunking(4));
+    let ring = Keyring::new(KeySpec::new(1, key(1)));
+    let meta = SessionMeta::new_at(Lifetimes::default(), common::at(T0)).expect("meta");
+    // An authentic value too long for one cookie, sealed for the name with
+    // no chunk count: what a single cookie would carry.
+    let codec = Codec::new(name)
+        .expect("codec")
+        .with_max_value_len(16 * 1024)
+        .expect("limit");
+    for len in [4096 - name.len() - 300, 9000, 12_000] {
+        let data = user(&"z".repeat(len * 3 / 4 - 60));
+        let value = codec.seal(&ring, &meta, &data).expect("seal");
+        let fits = value.len() + name.len() <= 4096;
+        assert_eq!(fits, len < 4096, "{}", value.len());
+        let mut jar = Jar::default();
+        jar.0.insert(name.to_owned(), value);
+        let (seen, set) = app.request(&mut jar, |s| {
+            (
+                s.get().cloned(),
+                s.invalid_cookie().and_then(InvalidCookie::kind),
+            )
+        });
+        if fits {
+            assert_eq!(seen, (Some(data), None));
+        } else {
+            assert_eq!(seen, (None, Some(ErrorKind::TooLarge)), "{len}");
+            assert_eq!(names(&set), vec![name], "the cookie is removed");
+        }
+    }
+}
+
 #[test]
 fn chunked_sessions_split_reassemble_shrink_and_destroy() {
     let app = app_with(SessionConfig::new(CookieConfig::new("__Host-s")).chunking(4));

@@ -155,7 +155,10 @@ fn key_id_rewritten_to_every_other_configured_id_fails_authentication() {
 }
 
 /// The key id is authenticated, not only a selector: two ids holding the
-/// same key bytes (and suite) still refuse each other's values.
+/// same key bytes (and suite) still refuse each other's values. A keyring
+/// refuses one key under two ids, so each id lives in a keyring of its
+/// own here, as on two servers configured with the same key under
+/// different ids.
 #[test]
 fn key_id_is_authenticated_even_when_both_ids_hold_the_same_key() {
     use sealed_session::{KeySpec, Keyring, Suite};
@@ -164,23 +167,29 @@ fn key_id_is_authenticated_even_when_both_ids_hold_the_same_key() {
         Suite::XChaCha20Poly1305,
         Suite::Aes256Gcm,
     ] {
-        let mut ring = Keyring::new(KeySpec::new(1, common::key(7)).suite(suite));
-        ring.add_accept_only(KeySpec::new(2, common::key(7)).suite(suite))
-            .expect("distinct id");
+        let ring_1 = Keyring::new(KeySpec::new(1, common::key(7)).suite(suite));
+        let ring_2 = Keyring::new(KeySpec::new(2, common::key(7)).suite(suite));
         let codec = Codec::new(NAME).expect("codec");
         let meta = SessionMeta::new_at(Lifetimes::default(), at(T0)).expect("meta");
-        let value = codec.seal(&ring, &meta, &("alice", 42u32)).expect("seal");
+        let value = codec.seal(&ring_1, &meta, &("alice", 42u32)).expect("seal");
         assert!(
             codec
-                .open_at::<(String, u32)>(&ring, &value, at(T0 + 1))
+                .open_at::<(String, u32)>(&ring_1, &value, at(T0 + 1))
                 .is_ok()
         );
         let mut edited = decode(&value);
         edited[1..5].copy_from_slice(&2u32.to_be_bytes());
         let err = codec
-            .open_at::<(String, u32)>(&ring, &encode(&edited), at(T0 + 1))
+            .open_at::<(String, u32)>(&ring_2, &encode(&edited), at(T0 + 1))
             .expect_err("the id is in the AAD");
         assert_eq!(err.kind(), ErrorKind::AuthenticationFailed, "{suite:?}");
+        // The same key under its own id opens its own values.
+        let own = codec.seal(&ring_2, &meta, &("alice", 42u32)).expect("seal");
+        assert!(
+            codec
+                .open_at::<(String, u32)>(&ring_2, &own, at(T0 + 1))
+                .is_ok()
+        );
     }
 }
 

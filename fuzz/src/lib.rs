@@ -147,19 +147,84 @@ pub fn decode_base64url(text: &[u8]) -> Option<Vec<u8>> {
     (acc == 0).then_some(out)
 }
 
-/// Decodes a plaintext envelope whose data is a [`MapData`], following the
-/// documented layout rather than the crate's code. `true` when it decodes.
-pub fn reference_decode_envelope(plaintext: &[u8]) -> bool {
-    let Ok(((_, issued_at, absolute, idle, _), rest)) =
-        postcard::take_from_bytes::<MetaWire>(plaintext)
-    else {
-        return false;
-    };
-    let in_range = |t: Option<u64>| t.is_none_or(|t| t <= MAX_UNIX_SECS);
-    if !(in_range(Some(issued_at)) && in_range(absolute) && in_range(idle)) {
-        return false;
+/// Reads an unsigned LEB128 varint of a `bits`-bit integer (32 or 64)
+/// from the front of `input`, accepting only the canonical form: at most
+/// `ceil(bits / 7)` bytes, no bits beyond the type, and no zero final byte
+/// after the first (no overlong encoding).
+fn reference_varint(input: &mut &[u8], bits: u32) -> Option<u64> {
+    let mut value = 0u64;
+    let mut shift = 0u32;
+    loop {
+        let (&byte, rest) = input.split_first()?;
+        *input = rest;
+        if shift >= bits {
+            return None;
+        }
+        let group = u64::from(byte & 0x7f);
+        if bits - shift < 7 && group >> (bits - shift) != 0 {
+            return None;
+        }
+        value |= group << shift;
+        if byte & 0x80 == 0 {
+            return (shift == 0 || byte != 0).then_some(value);
+        }
+        shift += 7;
     }
-    matches!(postcard::take_from_bytes::<MapData>(rest), Ok((_, [])))
+}
+
+/// `n` bytes from the front of `input`.
+fn reference_take<'a>(input: &mut &'a [u8], n: u64) -> Option<&'a [u8]> {
+    let n = usize::try_from(n).ok()?;
+    if n > input.len() {
+        return None;
+    }
+    let (head, rest) = input.split_at(n);
+    *input = rest;
+    Some(head)
+}
+
+/// A time: a u64 varint no later than [`MAX_UNIX_SECS`].
+fn reference_time(input: &mut &[u8]) -> Option<u64> {
+    reference_varint(input, 64).filter(|t| *t <= MAX_UNIX_SECS)
+}
+
+/// Decodes a plaintext envelope whose data is a [`MapData`], following the
+/// byte layout of `FORMAT.md` rather than the crate's code (no postcard):
+/// `true` when it decodes.
+pub fn reference_decode_envelope(plaintext: &[u8]) -> bool {
+    let mut input = plaintext;
+    let mut envelope = || -> Option<()> {
+        let input = &mut input;
+        reference_take(input, 16)?; // session id
+        reference_time(input)?; // issued at
+        for _ in 0..2 {
+            // absolute expiry, idle expiry: Option<u64>
+            match reference_take(input, 1)? {
+                [0] => {}
+                [1] => {
+                    reference_time(input)?;
+                }
+                _ => return None,
+            }
+        }
+        reference_varint(input, 32)?; // data version
+        let count = reference_varint(input, 64)?;
+        let mut previous: Option<&[u8]> = None;
+        for _ in 0..count {
+            let len = reference_varint(input, 64)?;
+            let key = reference_take(input, len)?;
+            std::str::from_utf8(key).ok()?;
+            // Keys strictly ascending by bytes: sorted and unique.
+            if previous.is_some_and(|p| p >= key) {
+                return None;
+            }
+            previous = Some(key);
+            let len = reference_varint(input, 64)?;
+            reference_take(input, len)?;
+        }
+        input.is_empty().then_some(())
+    };
+    envelope().is_some()
 }
 
 /// A `cookie_header` input: the chunk limit and the `Cookie` fields.

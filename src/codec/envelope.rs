@@ -8,14 +8,18 @@
 //!           ‖ postcard(data)
 //! ```
 //!
-//! Times are whole seconds since the Unix epoch. Decoding is strict: the
-//! data must consume the plaintext exactly.
+//! Times are whole seconds since the Unix epoch. Decoding is strict and
+//! canonical: the data must consume the plaintext exactly, and every part
+//! must be the one encoding of the value decoded from it (no overlong
+//! varints, keys of a map sorted and unique), checked by encoding the
+//! decoded value again and comparing byte for byte. `FORMAT.md` at the
+//! repository root specifies the bytes.
 
 use core::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind};
 use crate::rng::{OsRandom, RandomSource};
@@ -358,8 +362,10 @@ fn to_system_time(secs: u64) -> SystemTime {
 }
 
 /// A postcard output that never leaves a plaintext copy behind: when it
-/// must grow, the old allocation is zeroized before it is freed.
-pub(crate) struct ZeroizingVec(pub(crate) Vec<u8>);
+/// must grow, the old allocation is zeroized before it is freed, and when
+/// serialization fails midway, the partial plaintext is zeroized as the
+/// output is dropped.
+pub(crate) struct ZeroizingVec(pub(crate) Zeroizing<Vec<u8>>);
 
 impl ZeroizingVec {
     #[inline]
@@ -379,13 +385,13 @@ impl ZeroizingVec {
             .max(vec.capacity().saturating_mul(2));
         let mut grown = Vec::with_capacity(wanted);
         grown.extend_from_slice(vec);
-        vec.zeroize();
-        *vec = grown;
+        // The old allocation is zeroized when `Zeroizing` drops it.
+        *vec = Zeroizing::new(grown);
     }
 }
 
 impl postcard::ser_flavors::Flavor for ZeroizingVec {
-    type Output = Vec<u8>;
+    type Output = Zeroizing<Vec<u8>>;
 
     #[inline]
     fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
@@ -401,25 +407,83 @@ impl postcard::ser_flavors::Flavor for ZeroizingVec {
         Ok(())
     }
 
-    fn finalize(self) -> postcard::Result<Vec<u8>> {
+    fn finalize(self) -> postcard::Result<Zeroizing<Vec<u8>>> {
         Ok(self.0)
     }
 }
 
-/// Appends the envelope of `meta` and `data` to `out`.
+/// A postcard output that stores nothing: it checks that what would be
+/// written is exactly `expected`, stopping at the first difference. Used
+/// to prove that an input is the one encoding of the value decoded from
+/// it, at the cost of one serialization and no allocation.
+struct SameBytes<'a> {
+    expected: &'a [u8],
+}
+
+/// The encoding differs from the input.
+const DIFFERENT: postcard::Error = postcard::Error::SerializeBufferFull;
+
+impl postcard::ser_flavors::Flavor for SameBytes<'_> {
+    type Output = ();
+
+    #[inline]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        match self.expected.split_at_checked(data.len()) {
+            Some((head, rest)) if head == data => {
+                self.expected = rest;
+                Ok(())
+            }
+            _ => Err(DIFFERENT),
+        }
+    }
+
+    #[inline]
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        match self.expected.split_first() {
+            Some((first, rest)) if *first == data => {
+                self.expected = rest;
+                Ok(())
+            }
+            _ => Err(DIFFERENT),
+        }
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        if self.expected.is_empty() {
+            Ok(())
+        } else {
+            Err(DIFFERENT)
+        }
+    }
+}
+
+/// Whether `bytes` is exactly postcard's encoding of `value`.
+fn encodes_to<T: Serialize + ?Sized>(value: &T, bytes: &[u8]) -> bool {
+    postcard::serialize_with_flavor(value, SameBytes { expected: bytes }).is_ok()
+}
+
+/// Appends the envelope of `meta` and `data` to `out`. On failure the
+/// partial plaintext is zeroized.
 pub(crate) fn encode_into<T: Serialize + ?Sized>(
     out: Vec<u8>,
     meta: &SessionMeta,
     data: &T,
-) -> Result<Vec<u8>, Error> {
-    postcard::serialize_with_flavor(&(meta.to_wire(), data), ZeroizingVec(out))
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    postcard::serialize_with_flavor(&(meta.to_wire(), data), ZeroizingVec(Zeroizing::new(out)))
         .map_err(|_| Error::new(ErrorKind::PayloadEncode))
 }
 
-/// Splits a plaintext into its metadata and the data's bytes.
+/// Splits a plaintext into its metadata and the data's bytes. The
+/// metadata must be canonically encoded and its times in range.
 pub(crate) fn decode_meta(plaintext: &[u8]) -> Result<(SessionMeta, &[u8]), ErrorKind> {
     let (wire, rest) =
         postcard::take_from_bytes::<MetaWire>(plaintext).map_err(|_| ErrorKind::PayloadDecode)?;
+    let used = plaintext
+        .get(..plaintext.len().saturating_sub(rest.len()))
+        .ok_or(ErrorKind::PayloadDecode)?;
+    if !encodes_to(&wire, used) {
+        return Err(ErrorKind::PayloadDecode);
+    }
     let in_range = |t: Option<u64>| t.is_none_or(|t| t <= MAX_UNIX_SECS);
     if !(in_range(Some(wire.issued_at))
         && in_range(wire.absolute_expiry)
@@ -437,11 +501,24 @@ pub(crate) fn decode_meta(plaintext: &[u8]) -> Result<(SessionMeta, &[u8]), Erro
     Ok((meta, rest))
 }
 
-/// Decodes the application's data, which must use every byte.
+/// Decodes postcard bytes as `T`, which must use every byte.
 pub(crate) fn decode_data<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ErrorKind> {
     match postcard::take_from_bytes::<T>(bytes) {
         Ok((data, [])) => Ok(data),
         _ => Err(ErrorKind::PayloadDecode),
+    }
+}
+
+/// Decodes the application's data from an envelope: it must use every
+/// byte and be the one encoding of the decoded value.
+pub(crate) fn decode_canonical<'a, T: Deserialize<'a> + Serialize>(
+    bytes: &'a [u8],
+) -> Result<T, ErrorKind> {
+    let data = decode_data::<T>(bytes)?;
+    if encodes_to(&data, bytes) {
+        Ok(data)
+    } else {
+        Err(ErrorKind::PayloadDecode)
     }
 }
 
@@ -532,11 +609,199 @@ mod tests {
 
     #[test]
     fn growth_keeps_contents() {
-        let mut out = ZeroizingVec(Vec::with_capacity(1));
+        let mut out = ZeroizingVec(Zeroizing::new(Vec::with_capacity(1)));
         for i in 0..1000u32 {
             postcard::ser_flavors::Flavor::try_extend(&mut out, &i.to_le_bytes()).unwrap();
         }
         assert_eq!(out.0.len(), 4000);
         assert_eq!(&out.0[3996..], &999u32.to_le_bytes());
+    }
+
+    /// Writes a few bytes of "secret" data, then fails.
+    struct FailsMidway;
+
+    impl Serialize for FailsMidway {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::{Error as _, SerializeTuple as _};
+            let mut tuple = serializer.serialize_tuple(2)?;
+            tuple.serialize_element("secret bytes")?;
+            tuple.end()?;
+            Err(S::Error::custom("fails after writing"))
+        }
+    }
+
+    /// A serialization that fails midway leaves no plaintext behind: the
+    /// output it wrote into is a `Zeroizing` buffer, wiped when postcard
+    /// drops it on the error path.
+    #[test]
+    fn failed_encoding_is_an_error_and_its_buffer_zeroizes() {
+        fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        assert_zeroize_on_drop::<Zeroizing<Vec<u8>>>();
+        let meta =
+            SessionMeta::generate(&mut FixedRng(&[3; 16]), Lifetimes::default(), at(7)).unwrap();
+        let err = encode_into(vec![1, 2, 3], &meta, &FailsMidway).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PayloadEncode);
+        // The buffer type is what makes the wipe happen; the success path
+        // returns the same type to its caller.
+        let ok: Zeroizing<Vec<u8>> = encode_into(vec![1, 2, 3], &meta, &1u8).unwrap();
+        assert_eq!(&ok[..3], &[1, 2, 3]);
+    }
+
+    /// The canonical plaintext of a known envelope, and where each
+    /// varint field sits in it.
+    fn sample() -> (Vec<u8>, [core::ops::Range<usize>; 4]) {
+        let meta = SessionMeta::generate(
+            &mut FixedRng(&[0xa5; 16]),
+            Lifetimes::default(),
+            at(1_767_225_600),
+        )
+        .unwrap()
+        .with_data_version(1);
+        let bytes = encode_into(Vec::new(), &meta, "alice").unwrap().to_vec();
+        // id (16) | issued 5 | tag 1 + 5 | tag 1 + 5 | version 1 | data.
+        let ranges = [16..21, 22..27, 28..33, 33..34];
+        let mut expected = vec![0xa5; 16];
+        expected.extend([0x80, 0xf2, 0xd6, 0xca, 0x06]);
+        expected.extend([0x01, 0xc0, 0xc3, 0xd9, 0xca, 0x06]);
+        expected.extend([0x01, 0x88, 0x80, 0xd7, 0xca, 0x06]);
+        expected.extend([0x01, 0x05]);
+        expected.extend(b"alice");
+        assert_eq!(bytes, expected, "the layout FORMAT.md describes");
+        (bytes, ranges)
+    }
+
+    /// The same varint one byte longer: the last byte gains a
+    /// continuation bit and a zero byte follows.
+    fn overlong(bytes: &[u8], field: core::ops::Range<usize>) -> Vec<u8> {
+        let mut out = bytes[..field.end].to_vec();
+        *out.last_mut().unwrap() |= 0x80;
+        out.push(0x00);
+        out.extend_from_slice(&bytes[field.end..]);
+        out
+    }
+
+    type Wire = ([u8; 16], u64, Option<u64>, Option<u64>, u32, String);
+
+    #[test]
+    fn overlong_varints_are_rejected_in_every_field() {
+        let (bytes, fields) = sample();
+        let (_, data) = decode_meta(&bytes).unwrap();
+        assert_eq!(decode_canonical::<String>(data).unwrap(), "alice");
+        for field in fields {
+            let edited = overlong(&bytes, field.clone());
+            // postcard alone takes the overlong form for the same value.
+            let lenient: Wire = postcard::from_bytes(&edited).unwrap();
+            assert_eq!(lenient, postcard::from_bytes::<Wire>(&bytes).unwrap());
+            assert_eq!(
+                decode_meta(&edited).unwrap_err(),
+                ErrorKind::PayloadDecode,
+                "{field:?}"
+            );
+        }
+        // Zero written in two bytes.
+        let mut zero_version = bytes.clone();
+        zero_version.splice(33..34, [0x80, 0x00]);
+        assert_eq!(
+            decode_meta(&zero_version).unwrap_err(),
+            ErrorKind::PayloadDecode
+        );
+    }
+
+    #[test]
+    fn overlong_varint_in_the_data_is_rejected() {
+        let (bytes, _) = sample();
+        let (_, data) = decode_meta(&bytes).unwrap();
+        // The string's length, 5, as 0x85 0x00.
+        let edited = overlong(data, 0..1);
+        assert_eq!(postcard::from_bytes::<String>(&edited).unwrap(), "alice");
+        assert_eq!(decode_data::<String>(&edited).unwrap(), "alice");
+        assert_eq!(
+            decode_canonical::<String>(&edited).unwrap_err(),
+            ErrorKind::PayloadDecode
+        );
+        // A u64 and an enum discriminant too.
+        assert_eq!(
+            decode_canonical::<u64>(&[0x85, 0x80, 0x00]),
+            Err(ErrorKind::PayloadDecode)
+        );
+        assert_eq!(
+            decode_canonical::<u64>(&[0x85, 0x00]),
+            Err(ErrorKind::PayloadDecode)
+        );
+        assert_eq!(decode_canonical::<u64>(&[0x05]), Ok(5));
+        assert_eq!(
+            decode_canonical::<Option<bool>>(&[0x01, 0x01]),
+            Ok(Some(true))
+        );
+        assert_eq!(
+            decode_canonical::<Result<u8, u8>>(&[0x81, 0x00, 0x07]),
+            Err(ErrorKind::PayloadDecode)
+        );
+    }
+
+    #[test]
+    fn values_past_their_type_and_bad_tags_are_rejected() {
+        let (bytes, _) = sample();
+        // data_version (u32) as 2^32: five bytes, the last above 0x0f.
+        let mut edited = bytes.clone();
+        edited.splice(33..34, [0x80, 0x80, 0x80, 0x80, 0x10]);
+        assert_eq!(decode_meta(&edited).unwrap_err(), ErrorKind::PayloadDecode);
+        // Option tags other than 0 and 1.
+        for tag in [2u8, 0x80, 0xff] {
+            let mut edited = bytes.clone();
+            edited[21] = tag;
+            assert_eq!(decode_meta(&edited).unwrap_err(), ErrorKind::PayloadDecode);
+        }
+        // A bool other than 0 and 1, and a char written with extra bytes.
+        assert_eq!(
+            decode_canonical::<bool>(&[2]),
+            Err(ErrorKind::PayloadDecode)
+        );
+        assert_eq!(decode_canonical::<char>(&[1, b'a']), Ok('a'));
+        assert_eq!(
+            decode_canonical::<char>(&[2, b'a', b'b']),
+            Err(ErrorKind::PayloadDecode)
+        );
+    }
+
+    #[test]
+    fn session_map_keys_must_be_sorted_and_unique() {
+        use crate::session::SessionMap;
+        let entry = |key: &str, value: &[u8]| {
+            let mut out = vec![key.len() as u8];
+            out.extend_from_slice(key.as_bytes());
+            out.push(value.len() as u8);
+            out.extend_from_slice(value);
+            out
+        };
+        let map = |entries: &[Vec<u8>]| {
+            let mut out = vec![entries.len() as u8];
+            entries.iter().for_each(|e| out.extend_from_slice(e));
+            out
+        };
+        let sorted = map(&[entry("a", &[1]), entry("b", &[2])]);
+        let mut expected = SessionMap::default();
+        expected.insert("a", &1u8).unwrap();
+        expected.insert("b", &2u8).unwrap();
+        assert_eq!(
+            decode_canonical::<SessionMap>(&sorted),
+            Ok(expected.clone())
+        );
+        assert_eq!(postcard::to_allocvec(&expected).unwrap(), sorted);
+
+        let duplicate = map(&[entry("a", &[1]), entry("a", &[2])]);
+        let unsorted = map(&[entry("b", &[2]), entry("a", &[1])]);
+        // postcard alone merges duplicates and sorts.
+        assert_eq!(decode_data::<SessionMap>(&unsorted), Ok(expected));
+        assert!(decode_data::<SessionMap>(&duplicate).is_ok());
+        for bytes in [&duplicate, &unsorted] {
+            assert_eq!(
+                decode_canonical::<SessionMap>(bytes),
+                Err(ErrorKind::PayloadDecode)
+            );
+        }
+        // Byte order of the UTF-8 keys, not character or case order.
+        let by_bytes = map(&[entry("B", &[]), entry("a", &[]), entry("é", &[])]);
+        assert!(decode_canonical::<SessionMap>(&by_bytes).is_ok());
     }
 }

@@ -59,7 +59,7 @@ pub const MAX_VALUE_LIMIT: usize = 16 * BROWSER_COOKIE_LIMIT;
 const HEADER_LEN: usize = 5;
 /// Base64 characters that decode to exactly the header plus one byte.
 const HEADER_CHARS: usize = 8;
-const MAX_AAD_LEN: usize = HEADER_LEN + 2 + MAX_NAME_LEN + 2 + MAX_CONTEXT_LEN + 1;
+pub(crate) const MAX_AAD_LEN: usize = HEADER_LEN + 2 + MAX_NAME_LEN + 2 + MAX_CONTEXT_LEN + 1;
 const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
 const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
@@ -254,7 +254,12 @@ impl OpenedRaw {
         self.plaintext.get(self.data.clone()).unwrap_or_default()
     }
 
-    /// Decodes the data as `T`; every byte must be used.
+    /// Decodes the data as `T`. Every byte must be used, and the bytes must
+    /// be the one encoding of the decoded value: it is encoded again and
+    /// compared (no overlong integers, map keys sorted and unique). `T`'s
+    /// encoding must therefore depend on its value only: a `HashMap` or
+    /// `HashSet` with more than one entry (whose order varies between
+    /// instances) does not decode; use `BTreeMap` or `BTreeSet`.
     ///
     /// ```
     /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
@@ -266,8 +271,9 @@ impl OpenedRaw {
     /// assert_eq!(raw.decode::<u8>().unwrap_err().kind(), ErrorKind::PayloadDecode);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        envelope::decode_data(self.data_bytes()).map_err(|kind| Error::with_key(kind, self.key_id))
+    pub fn decode<T: Serialize + DeserializeOwned>(&self) -> Result<T, Error> {
+        envelope::decode_canonical(self.data_bytes())
+            .map_err(|kind| Error::with_key(kind, self.key_id))
     }
 
     /// Decodes the data and returns it with the metadata.
@@ -282,7 +288,7 @@ impl OpenedRaw {
     /// assert!(raw.into_opened::<bool>()?.data);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn into_opened<T: DeserializeOwned>(self) -> Result<Opened<T>, Error> {
+    pub fn into_opened<T: Serialize + DeserializeOwned>(self) -> Result<Opened<T>, Error> {
         let data = self.decode()?;
         Ok(Opened {
             data,
@@ -455,7 +461,7 @@ impl Codec {
         buf.push(FORMAT_V1);
         buf.extend_from_slice(&entry.id.to_be_bytes());
         buf.resize(body_start, 0);
-        let mut buf = Zeroizing::new(envelope::encode_into(buf, meta, data)?);
+        let mut buf = envelope::encode_into(buf, meta, data)?;
         self.size_hint
             .store(buf.len().saturating_sub(body_start), Ordering::Relaxed);
 
@@ -500,7 +506,7 @@ impl Codec {
     /// assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn open<T: DeserializeOwned>(
+    pub fn open<T: Serialize + DeserializeOwned>(
         &self,
         keyring: &Keyring,
         value: &str,
@@ -524,7 +530,7 @@ impl Codec {
     /// assert_eq!(late.unwrap_err().kind(), ErrorKind::ExpiredIdle);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn open_at<T: DeserializeOwned>(
+    pub fn open_at<T: Serialize + DeserializeOwned>(
         &self,
         keyring: &Keyring,
         value: &str,
@@ -571,9 +577,13 @@ impl Codec {
         value: &str,
         now: SystemTime,
     ) -> Result<OpenedRaw, Error> {
-        self.open_parts(keyring, value, now, 0)
+        self.open_capped(keyring, value, now, 0, self.max_value_len)
     }
 
+    /// Opens a value read from cookies. `parts` is 0 for a value carried
+    /// in one cookie, which is capped at one browser cookie (4096 minus
+    /// the name) whatever the codec's limit, or the number of chunk
+    /// cookies a value was reassembled from, capped at the codec's limit.
     pub(crate) fn open_parts(
         &self,
         keyring: &Keyring,
@@ -581,8 +591,29 @@ impl Codec {
         now: SystemTime,
         parts: u8,
     ) -> Result<OpenedRaw, Error> {
+        let cap = match parts {
+            0 => self.single_cookie_cap(),
+            _ => self.max_value_len,
+        };
+        self.open_capped(keyring, value, now, parts, cap)
+    }
+
+    /// The longest value one cookie carries under this codec's name.
+    fn single_cookie_cap(&self) -> usize {
+        self.max_value_len
+            .min(BROWSER_COOKIE_LIMIT.saturating_sub(self.name.len()))
+    }
+
+    fn open_capped(
+        &self,
+        keyring: &Keyring,
+        value: &str,
+        now: SystemTime,
+        parts: u8,
+        cap: usize,
+    ) -> Result<OpenedRaw, Error> {
         let encoded = value.as_bytes();
-        if encoded.len() > self.max_value_len {
+        if encoded.len() > cap {
             return Err(ErrorKind::TooLarge.into());
         }
         let header = decode_header(encoded)?;
@@ -637,7 +668,12 @@ impl Codec {
 
     /// Writes `header ‖ aad_tail ‖ parts` into `out`. The tail is bounded
     /// so that the whole fits `MAX_AAD_LEN`.
-    fn aad<'a>(&self, out: &'a mut [u8; MAX_AAD_LEN], header: &[u8], parts: u8) -> &'a [u8] {
+    pub(crate) fn aad<'a>(
+        &self,
+        out: &'a mut [u8; MAX_AAD_LEN],
+        header: &[u8],
+        parts: u8,
+    ) -> &'a [u8] {
         let bytes = header
             .iter()
             .chain(self.aad_tail.iter())
@@ -743,6 +779,31 @@ const fn decoded_len(n: usize) -> Option<usize> {
     }
 }
 
+/// Seals `plaintext` as given, bypassing the envelope encoder, under the
+/// primary key with a fixed nonce: for vectors and tests of what the
+/// decoder refuses after authentication.
+#[cfg(test)]
+pub(crate) fn seal_plaintext(
+    codec: &Codec,
+    keyring: &Keyring,
+    nonce: &[u8],
+    plaintext: &[u8],
+    parts: u8,
+) -> String {
+    let entry = keyring.primary_entry();
+    let mut header = vec![FORMAT_V1];
+    header.extend_from_slice(&entry.id.to_be_bytes());
+    let mut body = plaintext.to_vec();
+    let mut aad = [0u8; MAX_AAD_LEN];
+    let aad = codec.aad(&mut aad, &header, parts);
+    let tag = entry.cipher.seal_in_place(nonce, aad, &mut body).unwrap();
+    let mut value = header;
+    value.extend_from_slice(nonce);
+    value.extend_from_slice(&body);
+    value.extend_from_slice(&tag);
+    BASE64.encode(value)
+}
+
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_decode_header(encoded: &[u8]) -> Option<(u8, KeyId)> {
     decode_header(encoded)
@@ -754,7 +815,7 @@ pub(crate) fn fuzz_decode_header(encoded: &[u8]) -> Option<(u8, KeyId)> {
 pub(crate) fn fuzz_decode_envelope(plaintext: &[u8]) -> bool {
     envelope::decode_meta(plaintext)
         .and_then(|(_, data)| {
-            envelope::decode_data::<std::collections::BTreeMap<String, Vec<u8>>>(data)
+            envelope::decode_canonical::<std::collections::BTreeMap<String, Vec<u8>>>(data)
         })
         .is_ok()
 }
@@ -767,6 +828,7 @@ mod tests {
     use crate::keyring::KeySpec;
     use crate::rng::testing::FailingRng;
     use crate::suite::Suite;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn length_arithmetic() {
@@ -857,6 +919,92 @@ mod tests {
                 count_opens(|| assert!(codec.open_at::<String>(&keyring, value, now).is_err()));
             assert_eq!(opens, 0);
         }
+    }
+
+    /// Authentic plaintexts that decode only leniently (an overlong
+    /// varint, a bad Option tag, a duplicate map key) do not open.
+    #[test]
+    fn authentic_non_canonical_plaintexts_are_payload_errors() {
+        use std::collections::BTreeMap;
+        let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+        let codec = Codec::new("s").unwrap();
+        let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let meta = SessionMeta::new_at(Lifetimes::default(), now).unwrap();
+        let data: BTreeMap<String, Vec<u8>> = [("a".into(), vec![1])].into();
+        let canonical = envelope::encode_into(Vec::new(), &meta, &data).unwrap();
+        let seal = |plaintext: &[u8]| seal_plaintext(&codec, &keyring, &[7; 24], plaintext, 0);
+        type Map = BTreeMap<String, Vec<u8>>;
+        let opened = codec
+            .open_at::<Map>(&keyring, &seal(&canonical), now)
+            .unwrap();
+        assert_eq!(opened.data, data);
+
+        // issued_at ends at byte 20; its last byte gains a continuation bit
+        // and a zero byte follows.
+        let mut overlong_meta = canonical.to_vec();
+        overlong_meta[20] |= 0x80;
+        overlong_meta.insert(21, 0);
+        let mut bad_tag = canonical.to_vec();
+        bad_tag[21] = 2;
+        // The map's count (1) is the byte after data_version.
+        let data_at = canonical.len() - 5;
+        assert_eq!(&canonical[data_at..], &[1, 1, b'a', 1, 1]);
+        let mut overlong_data = canonical.to_vec();
+        overlong_data[data_at] = 0x81;
+        overlong_data.insert(data_at + 1, 0);
+        let mut duplicate = canonical.to_vec();
+        duplicate[data_at] = 2;
+        duplicate.extend_from_slice(&[1, b'a', 1, 2]);
+        for (what, plaintext, raw_opens) in [
+            ("overlong issued_at", overlong_meta, false),
+            ("option tag 2", bad_tag, false),
+            ("overlong map count", overlong_data, true),
+            ("duplicate key", duplicate, true),
+        ] {
+            let value = seal(&plaintext);
+            let err = codec.open_at::<Map>(&keyring, &value, now).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::PayloadDecode, "{what}");
+            assert_eq!(err.key_id(), Some(1));
+            // The metadata is checked when opening; the data when decoded.
+            assert_eq!(
+                codec.open_raw_at(&keyring, &value, now).is_ok(),
+                raw_opens,
+                "{what}"
+            );
+        }
+    }
+
+    /// A value in one cookie is capped at one browser cookie whatever the
+    /// codec's limit; a reassembled chunk set may use the whole limit.
+    #[test]
+    fn single_cookies_are_capped_at_one_cookie_whatever_the_limit() {
+        let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+        let codec = Codec::new("name")
+            .unwrap()
+            .with_max_value_len(12_000)
+            .unwrap();
+        let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+        let now = SystemTime::now();
+        let data = "d".repeat(6000);
+        let single = codec.seal(&keyring, &meta, &data).unwrap();
+        assert!(single.len() > 4096);
+        // The public API opens what this codec seals.
+        assert!(codec.open_raw_at(&keyring, &single, now).is_ok());
+        // From a single cookie: too large, before anything is decoded.
+        let err = codec.open_parts(&keyring, &single, now, 0).unwrap_err();
+        assert_eq!((err.kind(), err.key_id()), (ErrorKind::TooLarge, None));
+        let chunked = codec
+            .seal_with(&mut OsRandom, &keyring, &meta, &data, |_| 3)
+            .unwrap();
+        assert!(codec.open_parts(&keyring, &chunked, now, 3).is_ok());
+        // Exactly 4096 - len(name) characters still pass the cap.
+        let fitting = "A".repeat(4096 - 4);
+        let err = codec.open_parts(&keyring, &fitting, now, 0).unwrap_err();
+        assert_ne!(err.kind(), ErrorKind::TooLarge);
+        let err = codec
+            .open_parts(&keyring, &format!("{fitting}A"), now, 0)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge);
     }
 
     #[test]

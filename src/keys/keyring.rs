@@ -5,7 +5,7 @@ use core::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use subtle::{ConditionallySelectable, ConstantTimeEq};
+use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use crate::key::{Key, KeyError};
 use crate::suite::{Cipher, Suite};
@@ -120,6 +120,17 @@ impl KeyEntry {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Whether `key` is this entry's key. The key bytes are gone, so the
+    /// comparison goes through the cipher: `key` in this entry's suite
+    /// must give the same probe tag, compared in constant time.
+    fn holds(&self, key: &Key) -> Choice {
+        let other = Cipher::new(self.suite, key);
+        match (self.cipher.probe(), other.probe()) {
+            (Ok(mine), Ok(theirs)) => mine.ct_eq(&*theirs),
+            _ => Choice::from(0),
+        }
+    }
+
     /// Counts one seal; `false` once the budget is spent. Warns once as
     /// the count reaches half and nine tenths of the budget, so operators
     /// rotate before sealing stops.
@@ -199,6 +210,16 @@ pub enum KeyringError {
     Empty,
     /// Two keys share an id; ids must be unique and never reused.
     DuplicateKeyId(KeyId),
+    /// The same key bytes appear under two ids (in the same or different
+    /// suites). Every id needs a key of its own: one key in two suites
+    /// weakens both (XAES-256-GCM's first derivation block is AES-256-GCM's
+    /// GHASH key under the same key).
+    DuplicateKey {
+        /// The id of the key being added.
+        id: KeyId,
+        /// The id already holding the same key bytes.
+        existing: KeyId,
+    },
     /// No key with this id is in the keyring.
     UnknownKeyId(KeyId),
     /// The primary key cannot be retired.
@@ -244,6 +265,12 @@ impl fmt::Display for KeyringError {
                 f,
                 "key id {id} appears twice: every key needs its own id, never reused"
             ),
+            Self::DuplicateKey { id, existing } => write!(
+                f,
+                "key id {id} holds the same key as key id {existing}: every id needs a key of \
+                 its own, also to change a key's suite; generate a new key with \
+                 `openssl rand -base64 32`"
+            ),
             Self::UnknownKeyId(id) => write!(f, "no key with id {id} in the keyring"),
             Self::RetirePrimary(id) => write!(
                 f,
@@ -252,7 +279,7 @@ impl fmt::Display for KeyringError {
             Self::Syntax { entry, reason } => write!(
                 f,
                 "keyring entry {entry}: {reason}; expected `id:key` or `id:suite:key`, \
-                 entries separated by commas, primary first"
+                 entries separated by commas or line breaks, primary first"
             ),
             Self::Key { entry, id, source } => {
                 write!(f, "keyring entry {entry} (key id {id}): {source}")
@@ -294,21 +321,40 @@ impl Keyring {
     }
 
     /// Adds a key that opens values but does not seal them (step 1 of a
-    /// rotation).
+    /// rotation). Its id must be new, and so must its key bytes: the same
+    /// key under two ids (in any suites) is refused, compared in constant
+    /// time.
     ///
     /// ```
-    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Suite};
     /// # use sealed_session::keys::KeyringError;
-    /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// let key = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+    /// let mut keyring = Keyring::new(KeySpec::new(1, key.parse()?));
     /// keyring.add_accept_only(KeySpec::new(2, Key::generate()))?;
     /// assert_eq!(keyring.primary_id(), 1);
     /// let again = keyring.add_accept_only(KeySpec::new(2, Key::generate()));
     /// assert_eq!(again.unwrap_err(), KeyringError::DuplicateKeyId(2));
-    /// # Ok::<(), KeyringError>(())
+    /// let same_key = keyring.add_accept_only(KeySpec::new(3, key.parse()?).suite(Suite::Aes256Gcm));
+    /// assert_eq!(same_key.unwrap_err(), KeyringError::DuplicateKey { id: 3, existing: 1 });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn add_accept_only(&mut self, spec: KeySpec) -> Result<(), KeyringError> {
         if self.contains(spec.id) {
             return Err(KeyringError::DuplicateKeyId(spec.id));
+        }
+        // Every key is compared, without early exit.
+        let mut same = Choice::from(0);
+        let mut existing: KeyId = 0;
+        for entry in self.entries() {
+            let hit = entry.holds(&spec.key);
+            existing.conditional_assign(&entry.id, hit);
+            same |= hit;
+        }
+        if bool::from(same) {
+            return Err(KeyringError::DuplicateKey {
+                id: spec.id,
+                existing,
+            });
         }
         Arc::make_mut(&mut self.inner)
             .others
@@ -478,13 +524,25 @@ impl Keyring {
         text.parse()
     }
 
-    /// Reads a keyring string from a file, e.g. a mounted secret.
+    /// Reads a keyring string from a file, e.g. a mounted secret: one
+    /// entry per line (or comma-separated), primary first, `#` comment
+    /// lines and blank lines allowed (see [`Keyring::from_str`]). The file
+    /// must be UTF-8.
     ///
     /// ```
     /// # use sealed_session::Keyring;
     /// # use sealed_session::keys::KeyringError;
+    /// let path = std::env::temp_dir().join(format!("sealed-session-doc-{}", std::process::id()));
+    /// std::fs::write(&path, "# session keys, primary first\n\
+    ///                        2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n\
+    ///                        1:aes-256-gcm:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n")?;
+    /// let keyring = Keyring::from_file(&path)?;
+    /// # std::fs::remove_file(&path)?;
+    /// assert_eq!(keyring.key_ids(), vec![2, 1]);
+    ///
     /// let err = Keyring::from_file("/nonexistent/keys").unwrap_err();
     /// assert!(matches!(err, KeyringError::Io { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, KeyringError> {
         let path = path.as_ref();
@@ -566,9 +624,25 @@ impl fmt::Debug for Keyring {
     }
 }
 
-/// Parses `id:key` or `id:suite:key` entries separated by commas, the
-/// primary first, e.g. `SESSION_KEYS="2:<base64>,1:<base64>"`. Keys are
-/// base64 or hex as for [`Key::from_str`](Key).
+/// Parses a keyring string: `id:key` or `id:suite:key` entries, the
+/// primary first, e.g. `SESSION_KEYS="2:<base64>,1:<base64>"`.
+///
+/// - Entries are separated by commas or line breaks (`\n` or `\r\n`); a
+///   comma at the end of a line continues onto the next one. Lines that
+///   are blank or whose first non-blank character is `#` are skipped, so a
+///   key file can carry comments. Blanks around entries and fields are
+///   ignored; an empty entry (`1:k,,2:k`, or a trailing comma at the end)
+///   is an error.
+/// - `id` is a key id in decimal, 0 to 4294967295, without a sign or
+///   leading zeros (`0` itself is fine; `+1` and `01` are not).
+/// - `suite` is one of `xaes-256-gcm` (the default when omitted),
+///   `xchacha20-poly1305` or `aes-256-gcm`, in any letter case.
+/// - `key` is 32 bytes in base64 or hex, as for [`Key::from_str`](Key).
+/// - Ids must be unique, and so must keys (see
+///   [`Keyring::add_accept_only`]).
+///
+/// Errors name the entry by its position (1-based, counting entries only)
+/// and never show key material.
 ///
 /// ```
 /// use sealed_session::{Keyring, Suite};
@@ -579,6 +653,17 @@ impl fmt::Debug for Keyring {
 /// assert_eq!(keyring.primary_id(), 2);
 /// assert_eq!(keyring.suite(2), Some(Suite::XChaCha20Poly1305));
 ///
+/// // A key file: one entry per line, comments allowed.
+/// let file = [
+///     "# promoted 2026-03-01",
+///     "2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=",
+///     "",
+///     "# retire after 2026-03-02",
+///     "1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=",
+/// ]
+/// .join("\n");
+/// assert_eq!(file.parse::<Keyring>()?.key_ids(), vec![2, 1]);
+///
 /// let err = "1:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,2:c2hvcnQ=".parse::<Keyring>().unwrap_err();
 /// assert!(err.to_string().starts_with("keyring entry 2 (key id 2): key must be exactly 32 bytes"));
 /// # Ok::<(), KeyringError>(())
@@ -587,12 +672,26 @@ impl FromStr for Keyring {
     type Err = KeyringError;
 
     fn from_str(text: &str) -> Result<Self, KeyringError> {
+        let mut lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .peekable();
         let mut keyring: Option<Keyring> = None;
-        for (entry, raw) in (1..).zip(text.trim().split(',')) {
-            let spec = parse_entry(entry, raw.trim())?;
-            match &mut keyring {
-                None => keyring = Some(Keyring::new(spec)),
-                Some(ring) => ring.add_accept_only(spec)?,
+        let mut entry = 0usize;
+        while let Some(line) = lines.next() {
+            // A comma ending a line that another follows is a continuation.
+            let line = match (lines.peek(), line.strip_suffix(',')) {
+                (Some(_), Some(continued)) => continued,
+                _ => line,
+            };
+            for raw in line.split(',') {
+                entry = entry.saturating_add(1);
+                let spec = parse_entry(entry, raw.trim())?;
+                match &mut keyring {
+                    None => keyring = Some(Keyring::new(spec)),
+                    Some(ring) => ring.add_accept_only(spec)?,
+                }
             }
         }
         keyring.ok_or(KeyringError::Empty)
@@ -620,18 +719,33 @@ fn parse_entry(entry: usize, raw: &str) -> Result<KeySpec, KeyringError> {
         ),
         (None, _) => return Err(syntax("missing `id:` before the key")),
     };
-    let id: KeyId = id_text
-        .trim()
-        .parse()
-        .map_err(|_| syntax("the id is not a number from 0 to 4294967295"))?;
+    let id = parse_id(id_text.trim()).ok_or_else(|| {
+        syntax(
+            "the id is not a number from 0 to 4294967295 in decimal digits, \
+             without a sign or leading zeros",
+        )
+    })?;
     let key = key_text
         .parse::<Key>()
         .map_err(|source| KeyringError::Key { entry, id, source })?;
     Ok(KeySpec::new(id, key).suite(suite))
 }
 
+/// A key id in canonical decimal: digits only, no leading zero (but `0`).
+fn parse_id(text: &str) -> Option<KeyId> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let canonical = text == "0" || !text.starts_with('0');
+    if digits && canonical {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use base64ct::Encoding as _;
+
     use super::*;
 
     const K1: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
@@ -693,6 +807,96 @@ mod tests {
             shown,
             r#"Keyring { primary: 7, keys: [(7, "aes-256-gcm"), (3, "xaes-256-gcm")] }"#
         );
+    }
+
+    #[test]
+    fn entries_on_separate_lines_with_comments() {
+        for text in [
+            format!("1:{K1}\n2:{K2}"),
+            format!("1:{K1}\r\n2:{K2}\r\n"),
+            format!("# primary\n1:{K1}\n\n   # old key, retire in May\n2:{K2}\n"),
+            format!("1:{K1},\n2:{K2}"),
+            format!("  1:{K1} ,  \n\t2:{K2}\t"),
+            format!("1:{K1},2:{K2}\n# end"),
+        ] {
+            let ring: Keyring = text.parse().unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(ring.key_ids(), vec![1, 2], "{text:?}");
+        }
+        let ring: Keyring = format!("1:aes-256-gcm:{K1}\n2:xchacha20-poly1305:{K2}")
+            .parse()
+            .unwrap();
+        assert_eq!(ring.suite(1), Some(Suite::Aes256Gcm));
+        assert_eq!(ring.suite(2), Some(Suite::XChaCha20Poly1305));
+        for (text, expected) in [
+            (format!("1:{K1},\n,2:{K2}"), "entry 2: the entry is empty"),
+            (format!("1:{K1}\n2:{K2},"), "entry 3: the entry is empty"),
+            (format!("1:{K1}\n2:{K2} # old"), "entry 2 (key id 2)"),
+            ("# only a comment\n\n".to_owned(), "keyring is empty"),
+        ] {
+            let err = text.parse::<Keyring>().unwrap_err().to_string();
+            assert!(err.contains(expected), "{text:?}: {err}");
+            assert!(
+                !err.contains(&K1[..20]) && !err.contains(&K2[..20]),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_ids_are_canonical_decimal() {
+        for id in ["0", "1", "42", "4294967295"] {
+            let ring: Keyring = format!("{id}:{K1}").parse().unwrap();
+            assert_eq!(ring.primary_id().to_string(), id);
+        }
+        for id in ["+1", "01", "00", "-1", "1_0", "0x1", "１", "4294967296", ""] {
+            let err = format!("{id}:{K1}").parse::<Keyring>().unwrap_err();
+            assert!(
+                matches!(err, KeyringError::Syntax { entry: 1, .. }),
+                "{id:?}: {err}"
+            );
+            assert!(err.to_string().contains("leading zeros"), "{id:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_same_key_under_two_ids_is_refused() {
+        for first in Suite::ALL {
+            for second in Suite::ALL {
+                let text = format!("1:{first}:{K1},7:{second}:{K1}");
+                let err = text.parse::<Keyring>().unwrap_err();
+                assert_eq!(err, KeyringError::DuplicateKey { id: 7, existing: 1 });
+                let shown = format!("{err} {err:?}");
+                assert!(shown.contains("openssl rand -base64 32"), "{shown}");
+                assert!(!shown.contains(&K1[..20]), "{shown}");
+
+                let mut ring = Keyring::new(KeySpec::new(1, K2.parse().unwrap()).suite(first));
+                ring.add_accept_only(KeySpec::new(2, K1.parse().unwrap()).suite(second))
+                    .unwrap();
+                let again = ring.add_accept_only(KeySpec::new(3, K1.parse().unwrap()));
+                assert_eq!(
+                    again,
+                    Err(KeyringError::DuplicateKey { id: 3, existing: 2 })
+                );
+                let again = ring.add_accept_only(KeySpec::new(4, K2.parse().unwrap()));
+                assert_eq!(
+                    again,
+                    Err(KeyringError::DuplicateKey { id: 4, existing: 1 })
+                );
+                assert_eq!(ring.key_ids(), vec![1, 2]);
+            }
+        }
+        // The same key in hex and in base64 is the same key.
+        let hex = "ab".repeat(32);
+        let b64 = base64ct::Base64::encode_string(&[0xab; 32]);
+        let err = format!("1:{hex}\n2:{b64}").parse::<Keyring>().unwrap_err();
+        assert_eq!(err, KeyringError::DuplicateKey { id: 2, existing: 1 });
+        // Through a handle's update too.
+        let handle = crate::KeyringHandle::new(format!("1:{K1}").parse().unwrap());
+        let err = handle
+            .update(|ring| ring.add_accept_only(KeySpec::new(2, K1.parse().unwrap())))
+            .unwrap_err();
+        assert_eq!(err, KeyringError::DuplicateKey { id: 2, existing: 1 });
+        assert_eq!(handle.current().key_ids(), vec![1]);
     }
 
     #[test]

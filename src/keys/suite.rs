@@ -8,6 +8,7 @@ use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::XChaCha20Poly1305;
 use xaes_256_gcm::Xaes256Gcm;
+use zeroize::Zeroizing;
 
 use crate::key::Key;
 
@@ -156,6 +157,23 @@ impl Cipher {
                 .map(|t| t.0),
         };
         tag.map_err(|_| AeadError)
+    }
+
+    /// A tag that depends only on this cipher's key: two ciphers of the
+    /// same suite give equal probes exactly when their keys are equal
+    /// (but for a 2⁻¹²⁸ chance). It seals an empty message under a zero
+    /// nonce and an AAD no sealed value has (a value's AAD starts with its
+    /// version byte, never 0), and never leaves the process.
+    pub(crate) fn probe(&self) -> Result<Zeroizing<[u8; TAG_LEN]>, AeadError> {
+        const PROBE_AAD: &[u8] = b"\x00sealed-session key equality probe";
+        let nonce = [0u8; 24];
+        let nonce_len = match self {
+            Self::Xaes(_) | Self::XChaCha(_) => 24,
+            Self::Aes(_) => 12,
+        };
+        let nonce = nonce.get(..nonce_len).ok_or(AeadError)?;
+        self.seal_in_place(nonce, PROBE_AAD, &mut [])
+            .map(Zeroizing::new)
     }
 
     /// Verifies `tag` and decrypts `buf` in place. On failure `buf` is left
