@@ -98,7 +98,8 @@ fn main() -> Result<(), common::Error> {
     common::init_logging();
     let keys = common::keyring()?;
     // Every configuration mistake stops the program here, with the fix.
-    let manager = SessionManager::<SessionMap>::new(common::session_config()?, keys)?;
+    let manager =
+        SessionManager::<SessionMap>::new(common::session_config()?, keys.handle.clone())?;
     let address = common::bind_address()?;
     let instance = common::instance();
     tracing::info!("{instance} listening on http://{address}");

@@ -118,7 +118,7 @@ async fn main() -> Result<(), common::Error> {
     common::init_logging();
     let keys = common::keyring()?;
     // Every configuration mistake stops the program here, with the fix.
-    let manager = SessionManager::new(common::session_config()?, keys)?;
+    let manager = SessionManager::new(common::session_config()?, keys.handle.clone())?;
     let address = common::bind_address()?;
     let instance = common::instance();
     let listener = tokio::net::TcpListener::bind(address).await?;

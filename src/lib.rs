@@ -219,6 +219,8 @@ mod suite;
 #[cfg(test)]
 #[path = "codec/vectors.rs"]
 mod vectors;
+#[path = "keys/watch.rs"]
+mod watch;
 
 #[cfg(feature = "actix-web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
@@ -254,10 +256,11 @@ pub mod adapter {
     };
 }
 
-/// Key files and key parsing details.
+/// Key files that reload themselves, and key parsing details.
 pub mod keys {
     pub use crate::keyring::KeyringError;
     pub use crate::suite::UnknownSuite;
+    pub use crate::watch::KeyFileWatcher;
 }
 
 /// Sizes, lifetimes and counts the library enforces, and its defaults.

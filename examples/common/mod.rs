@@ -14,8 +14,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use sealed_session::keys::KeyFileWatcher;
 use sealed_session::{
     CookieConfig, InsecurePolicy, Key, KeySpec, Keyring, KeyringHandle, ProxyTrust, SessionConfig,
 };
@@ -58,13 +59,25 @@ pub(crate) fn bind_address() -> Result<SocketAddr, Error> {
 
 /// The keyring from `SESSION_KEYS_FILE` (watched), `SESSION_KEYS`, or a
 /// generated development key with a warning.
-pub(crate) fn keyring() -> Result<KeyringHandle, Error> {
+/// The keys, and the watcher that keeps them in step with a key file (it
+/// stops when dropped, so keep it for the life of the server).
+pub(crate) struct Keys {
+    pub(crate) handle: KeyringHandle,
+    _watcher: Option<KeyFileWatcher>,
+}
+
+pub(crate) fn keyring() -> Result<Keys, Error> {
     if let Some(path) = std::env::var_os("SESSION_KEYS_FILE") {
         let path = PathBuf::from(path);
         let handle = KeyringHandle::new(Keyring::from_file(&path)?);
         tracing::info!(file = %path.display(), primary = handle.current().primary_id(), "keys loaded");
-        watch_key_file(path, handle.clone());
-        return Ok(handle);
+        // Replaced files (a rotation phase, a Kubernetes Secret update) are
+        // picked up without a restart; bad files are reported and skipped.
+        let watcher = handle.watch_file(&path, Duration::from_millis(250))?;
+        return Ok(Keys {
+            handle,
+            _watcher: Some(watcher),
+        });
     }
     if std::env::var_os("SESSION_KEYS").is_some() {
         let keyring = Keyring::from_env("SESSION_KEYS")?;
@@ -72,7 +85,10 @@ pub(crate) fn keyring() -> Result<KeyringHandle, Error> {
             primary = keyring.primary_id(),
             "keys loaded from SESSION_KEYS"
         );
-        return Ok(KeyringHandle::new(keyring));
+        return Ok(Keys {
+            handle: KeyringHandle::new(keyring),
+            _watcher: None,
+        });
     }
     eprintln!(
         "\n\
@@ -81,46 +97,10 @@ pub(crate) fn keyring() -> Result<KeyringHandle, Error> {
          WARNING: cannot open them. For anything real:\n\
          WARNING:   SESSION_KEYS=\"1:$(openssl rand -base64 32)\"\n"
     );
-    Ok(KeyringHandle::new(Keyring::new(KeySpec::new(
-        1,
-        Key::try_generate()?,
-    ))))
-}
-
-/// Re-reads the key file when its modification time changes. A file that
-/// does not parse is reported once per change and retried: the running
-/// keys stay until a good file arrives. Replace the file atomically (write
-/// a temporary file, then rename it over the old one).
-fn watch_key_file(path: PathBuf, handle: KeyringHandle) {
-    let modified = |path: &PathBuf| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let mut loaded: Option<SystemTime> = modified(&path);
-    let mut reported: Option<SystemTime> = None;
-    std::thread::spawn(move || {
-        loop {
-            std::thread::sleep(Duration::from_millis(250));
-            let now = modified(&path);
-            if now == loaded {
-                continue;
-            }
-            match Keyring::from_file(&path) {
-                Ok(keyring) => {
-                    tracing::info!(
-                        file = %path.display(),
-                        primary = keyring.primary_id(),
-                        ids = ?keyring.key_ids(),
-                        "keys reloaded"
-                    );
-                    handle.replace(keyring);
-                    loaded = now;
-                }
-                Err(err) if reported != now => {
-                    tracing::error!(file = %path.display(), "keys not reloaded: {err}");
-                    reported = now;
-                }
-                Err(_) => {}
-            }
-        }
-    });
+    Ok(Keys {
+        handle: KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::try_generate()?))),
+        _watcher: None,
+    })
 }
 
 pub(crate) fn session_config() -> Result<SessionConfig, Error> {
