@@ -694,7 +694,7 @@ mod tests {
             assert_eq!(session.get().is_some(), opens, "{name}");
             let rejection = session
                 .invalid_cookie()
-                .map(|r| r.kind().expect("a codec error"));
+                .and_then(sealed_session::InvalidCookie::kind);
             assert_eq!(rejection, kind, "{name}");
             let outcome = session.save().expect(name);
             assert_eq!(outcome.set_cookie.len(), set_cookies, "{name}");
@@ -1221,7 +1221,7 @@ mod seeds {
         ("single-aes-among-others", true, None, 1),
         ("fields", true, None, 0),
         ("spaces", true, None, 0),
-        ("duplicate-valid-second", true, None, 1),
+        ("duplicate-valid-second", false, None, 1),
         ("duplicates-past-cap", false, Some(ErrorKind::Malformed), 1),
         ("quoted", false, Some(ErrorKind::Malformed), 1),
         ("percent", false, Some(ErrorKind::Malformed), 1),
@@ -1232,11 +1232,11 @@ mod seeds {
         ("chunks-off", false, None, 0),
         ("chunked-xchacha", true, None, 3),
         ("chunked-aes-with-single", true, None, 3),
-        ("chunks-gap", false, None, 0),
-        ("chunks-duplicate", false, None, 0),
-        ("chunks-noncanonical", false, None, 0),
+        ("chunks-gap", false, None, 2),
+        ("chunks-duplicate", false, None, 2),
+        ("chunks-noncanonical", false, None, 1),
         ("chunks-stale-with-single", true, None, 4),
-        ("chunk-alone", false, None, 0),
+        ("chunk-alone", false, None, 1),
         ("scan-limit-reached", false, None, 0),
         ("scan-limit-not-reached", true, None, 0),
     ];
