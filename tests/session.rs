@@ -1176,3 +1176,53 @@ fn a_reseal_that_outgrows_the_cookie_after_rotation_sends_nothing() {
     session.get_mut().expect("session").visits += 1;
     assert!(matches!(session.save(), Err(SessionError::TooLarge(_))));
 }
+
+#[test]
+fn shortened_lifetimes_bind_cookies_already_issued() {
+    // Issued under 12 h / 30 min; the configuration then shortens to
+    // 1 h / 10 min. The sealed deadlines still say yes; today's do not.
+    let app = app();
+    let shorter = SessionManager::<User>::new(
+        SessionConfig::new(CookieConfig::new("__Host-s")).lifetimes(Lifetimes::new(
+            Some(Duration::from_secs(3600)),
+            Some(Duration::from_secs(600)),
+        )),
+        app.manager.keys().clone(),
+    )
+    .expect("config")
+    .with_clock(app.clock.clone());
+    let opens = |manager: &SessionManager<User>, jar: &Jar| {
+        let mut session = manager.load(&jar.headers(), HTTPS);
+        (
+            session.get().is_some(),
+            session.invalid_cookie().and_then(|r| r.kind()),
+        )
+    };
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    // Re-sealed (idle refresh) at +20 and +40 minutes under the long
+    // configuration.
+    for _ in 0..2 {
+        app.clock.advance(20 * 60);
+        let (_, set) = app.request(&mut jar, |s| s.get().cloned());
+        assert_eq!(set.len(), 1, "refreshed");
+    }
+    // +55 min: 15 min since the last seal.
+    app.clock.advance(15 * 60);
+    assert_eq!(opens(&app.manager, &jar), (true, None));
+    assert_eq!(
+        opens(&shorter, &jar),
+        (false, Some(ErrorKind::ExpiredIdle)),
+        "idle is measured from the last seal"
+    );
+    // A cookie fresh from a seal, but issued 61 min ago.
+    let (_, set) = app.request(&mut jar, |s| s.touch());
+    assert_eq!(set.len(), 1);
+    app.clock.advance(6 * 60);
+    assert_eq!(opens(&app.manager, &jar), (true, None));
+    assert_eq!(
+        opens(&shorter, &jar),
+        (false, Some(ErrorKind::ExpiredAbsolute)),
+        "absolute is measured from the issue"
+    );
+}

@@ -213,6 +213,7 @@ fn valid_vectors_follow_the_documented_layout() {
         let mut plain = from_hex(text(v, "session_id_hex"));
         assert_eq!(plain.len(), 16);
         varint(v["issued_at"].as_u64().expect("issued"), &mut plain);
+        varint(v["sealed_at"].as_u64().expect("sealed"), &mut plain);
         for field in ["absolute_expiry", "idle_expiry"] {
             match v[field].as_u64() {
                 None => plain.push(0),

@@ -95,6 +95,7 @@ fn wire(meta: &SessionMeta) -> MetaWire {
     (
         *meta.session_id().as_bytes(),
         secs(meta.issued_at()),
+        secs(meta.sealed_at()),
         meta.absolute_expiry().map(secs),
         meta.idle_expiry().map(secs),
         meta.data_version(),

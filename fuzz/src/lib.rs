@@ -46,8 +46,8 @@ pub const MIN_VALUE_CHARS: usize = (HEADER_LEN + 12 + 16) * 4 / 3;
 pub const MAX_UNIX_SECS: u64 = 253_402_300_799;
 
 /// The envelope's metadata as postcard sees it: session id, issued at,
-/// absolute expiry, idle expiry, data version.
-pub type MetaWire = ([u8; 16], u64, Option<u64>, Option<u64>, u32);
+/// sealed at, absolute expiry, idle expiry, data version.
+pub type MetaWire = ([u8; 16], u64, u64, Option<u64>, Option<u64>, u32);
 
 /// The data type the `open` and `envelope` targets decode.
 pub type MapData = BTreeMap<String, Vec<u8>>;
@@ -196,7 +196,11 @@ pub fn reference_decode_envelope(plaintext: &[u8]) -> bool {
     let mut envelope = || -> Option<()> {
         let input = &mut input;
         reference_take(input, 16)?; // session id
-        reference_time(input)?; // issued at
+        let issued = reference_time(input)?; // issued at
+        let sealed = reference_time(input)?; // sealed at, never before issued
+        if sealed < issued {
+            return None;
+        }
         for _ in 0..2 {
             // absolute expiry, idle expiry: Option<u64>
             match reference_take(input, 1)? {
@@ -827,18 +831,26 @@ mod seeds {
         let full: MetaWire = (
             [0xa5; 16],
             issued,
+            issued,
             Some(issued + 43_200),
             Some(issued + 1800),
             0,
         );
         write("envelope", "full", envelope(full, &user));
-        let bare: MetaWire = ([1; 16], 0, None, None, 3);
+        let bare: MetaWire = ([1; 16], 0, 0, None, None, 3);
         write(
             "envelope",
             "no-expiry-empty-map",
             envelope(bare, &MapData::new()),
         );
-        let max: MetaWire = ([0; 16], MAX_UNIX_SECS, Some(MAX_UNIX_SECS), None, u32::MAX);
+        let max: MetaWire = (
+            [0; 16],
+            MAX_UNIX_SECS,
+            MAX_UNIX_SECS,
+            Some(MAX_UNIX_SECS),
+            None,
+            u32::MAX,
+        );
         write("envelope", "max-times", envelope(max, &map(&[("", b"")])));
         let mut trailing = envelope(full, &user);
         trailing.push(0);

@@ -2,7 +2,7 @@
 //! data, encoded with postcard.
 //!
 //! ```text
-//! plaintext = postcard(session_id: [u8; 16], issued_at: u64,
+//! plaintext = postcard(session_id: [u8; 16], issued_at: u64, sealed_at: u64,
 //!                      absolute_expiry: Option<u64>, idle_expiry: Option<u64>,
 //!                      data_version: u32)
 //!           ‖ postcard(data)
@@ -134,6 +134,7 @@ impl Default for Lifetimes {
 pub struct SessionMeta {
     pub(crate) session_id: SessionId,
     pub(crate) issued_at: u64,
+    pub(crate) sealed_at: u64,
     pub(crate) absolute_expiry: Option<u64>,
     pub(crate) idle_expiry: Option<u64>,
     pub(crate) data_version: u32,
@@ -144,6 +145,7 @@ pub struct SessionMeta {
 struct MetaWire {
     session_id: [u8; 16],
     issued_at: u64,
+    sealed_at: u64,
     absolute_expiry: Option<u64>,
     idle_expiry: Option<u64>,
     data_version: u32,
@@ -184,6 +186,7 @@ impl SessionMeta {
         Ok(Self {
             session_id: SessionId::generate(rng)?,
             issued_at: now,
+            sealed_at: now,
             absolute_expiry: lifetimes.absolute.map(|d| add_secs(now, d)).transpose()?,
             idle_expiry: lifetimes.idle.map(|d| add_secs(now, d)).transpose()?,
             data_version: 0,
@@ -204,8 +207,8 @@ impl SessionMeta {
         self
     }
 
-    /// Moves the idle deadline to `now + idle`, keeping the id, issue time
-    /// and absolute expiry.
+    /// Records a re-seal at `now`: the idle deadline moves to `now + idle`;
+    /// the id, issue time and absolute expiry stay.
     ///
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};
@@ -215,11 +218,14 @@ impl SessionMeta {
     /// let id = *meta.session_id();
     /// meta.touch_at(Duration::from_secs(1800), t0 + Duration::from_secs(600))?;
     /// assert_eq!(meta.idle_expiry(), Some(t0 + Duration::from_secs(2400)));
+    /// assert_eq!(meta.sealed_at(), t0 + Duration::from_secs(600));
     /// assert_eq!((meta.issued_at(), *meta.session_id()), (t0, id));
     /// # Ok::<(), sealed_session::Error>(())
     /// ```
     pub fn touch_at(&mut self, idle: Duration, now: SystemTime) -> Result<(), Error> {
-        self.idle_expiry = Some(add_secs(unix_secs(now)?, idle)?);
+        let now = unix_secs(now)?;
+        self.idle_expiry = Some(add_secs(now, idle)?);
+        self.sealed_at = now.max(self.issued_at);
         Ok(())
     }
 
@@ -246,6 +252,21 @@ impl SessionMeta {
     /// ```
     pub fn issued_at(&self) -> SystemTime {
         to_system_time(self.issued_at)
+    }
+
+    /// When the value was last sealed: the issue time, or the latest
+    /// refresh. The session layer measures the configured idle timeout
+    /// from it, so shortening that timeout binds cookies already issued.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sealed_session::{Lifetimes, SessionMeta};
+    /// let t = UNIX_EPOCH + Duration::from_secs(42);
+    /// assert_eq!(SessionMeta::new_at(Lifetimes::default(), t)?.sealed_at(), t);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn sealed_at(&self) -> SystemTime {
+        to_system_time(self.sealed_at)
     }
 
     /// The absolute expiry, if the session has one.
@@ -306,7 +327,7 @@ impl SessionMeta {
 
     /// Checks the sealed times against `now`.
     pub(crate) fn check_times(&self, now: u64, skew: u64) -> Result<(), ErrorKind> {
-        if self.issued_at > now.saturating_add(skew) {
+        if self.sealed_at > now.saturating_add(skew) {
             return Err(ErrorKind::NotYetValid);
         }
         if self.absolute_expiry.is_some_and(|t| now >= t) {
@@ -322,6 +343,7 @@ impl SessionMeta {
         MetaWire {
             session_id: self.session_id.0,
             issued_at: self.issued_at,
+            sealed_at: self.sealed_at,
             absolute_expiry: self.absolute_expiry,
             idle_expiry: self.idle_expiry,
             data_version: self.data_version,
@@ -334,6 +356,7 @@ impl fmt::Debug for SessionMeta {
         f.debug_struct("SessionMeta")
             .field("session_id", &self.session_id)
             .field("issued_at", &self.issued_at)
+            .field("sealed_at", &self.sealed_at)
             .field("absolute_expiry", &self.absolute_expiry)
             .field("idle_expiry", &self.idle_expiry)
             .field("data_version", &self.data_version)
@@ -486,14 +509,20 @@ pub(crate) fn decode_meta(plaintext: &[u8]) -> Result<(SessionMeta, &[u8]), Erro
     }
     let in_range = |t: Option<u64>| t.is_none_or(|t| t <= MAX_UNIX_SECS);
     if !(in_range(Some(wire.issued_at))
+        && in_range(Some(wire.sealed_at))
         && in_range(wire.absolute_expiry)
         && in_range(wire.idle_expiry))
     {
         return Err(ErrorKind::PayloadDecode);
     }
+    // A value is sealed at or after its issue.
+    if wire.sealed_at < wire.issued_at {
+        return Err(ErrorKind::PayloadDecode);
+    }
     let meta = SessionMeta {
         session_id: SessionId(wire.session_id),
         issued_at: wire.issued_at,
+        sealed_at: wire.sealed_at,
         absolute_expiry: wire.absolute_expiry,
         idle_expiry: wire.idle_expiry,
         data_version: wire.data_version,
@@ -649,7 +678,7 @@ mod tests {
 
     /// The canonical plaintext of a known envelope, and where each
     /// varint field sits in it.
-    fn sample() -> (Vec<u8>, [core::ops::Range<usize>; 4]) {
+    fn sample() -> (Vec<u8>, [core::ops::Range<usize>; 5]) {
         let meta = SessionMeta::generate(
             &mut FixedRng(&[0xa5; 16]),
             Lifetimes::default(),
@@ -658,9 +687,11 @@ mod tests {
         .unwrap()
         .with_data_version(1);
         let bytes = encode_into(Vec::new(), &meta, "alice").unwrap().to_vec();
-        // id (16) | issued 5 | tag 1 + 5 | tag 1 + 5 | version 1 | data.
-        let ranges = [16..21, 22..27, 28..33, 33..34];
+        // id (16) | issued 5 | sealed 5 | tag 1 + 5 | tag 1 + 5 | version 1
+        // | data.
+        let ranges = [16..21, 21..26, 27..32, 33..38, 38..39];
         let mut expected = vec![0xa5; 16];
+        expected.extend([0x80, 0xf2, 0xd6, 0xca, 0x06]);
         expected.extend([0x80, 0xf2, 0xd6, 0xca, 0x06]);
         expected.extend([0x01, 0xc0, 0xc3, 0xd9, 0xca, 0x06]);
         expected.extend([0x01, 0x88, 0x80, 0xd7, 0xca, 0x06]);
@@ -680,7 +711,7 @@ mod tests {
         out
     }
 
-    type Wire = ([u8; 16], u64, Option<u64>, Option<u64>, u32, String);
+    type Wire = ([u8; 16], u64, u64, Option<u64>, Option<u64>, u32, String);
 
     #[test]
     fn overlong_varints_are_rejected_in_every_field() {
@@ -700,7 +731,7 @@ mod tests {
         }
         // Zero written in two bytes.
         let mut zero_version = bytes.clone();
-        zero_version.splice(33..34, [0x80, 0x00]);
+        zero_version.splice(38..39, [0x80, 0x00]);
         assert_eq!(
             decode_meta(&zero_version).unwrap_err(),
             ErrorKind::PayloadDecode
@@ -744,12 +775,12 @@ mod tests {
         let (bytes, _) = sample();
         // data_version (u32) as 2^32: five bytes, the last above 0x0f.
         let mut edited = bytes.clone();
-        edited.splice(33..34, [0x80, 0x80, 0x80, 0x80, 0x10]);
+        edited.splice(38..39, [0x80, 0x80, 0x80, 0x80, 0x10]);
         assert_eq!(decode_meta(&edited).unwrap_err(), ErrorKind::PayloadDecode);
         // Option tags other than 0 and 1.
         for tag in [2u8, 0x80, 0xff] {
             let mut edited = bytes.clone();
-            edited[21] = tag;
+            edited[26] = tag;
             assert_eq!(decode_meta(&edited).unwrap_err(), ErrorKind::PayloadDecode);
         }
         // A bool other than 0 and 1, and a char written with extra bytes.
@@ -803,5 +834,17 @@ mod tests {
         // Byte order of the UTF-8 keys, not character or case order.
         let by_bytes = map(&[entry("B", &[]), entry("a", &[]), entry("é", &[])]);
         assert!(decode_canonical::<SessionMap>(&by_bytes).is_ok());
+    }
+
+    #[test]
+    fn a_value_is_never_sealed_before_its_issue() {
+        let (bytes, _) = sample();
+        let mut wire: Wire = postcard::from_bytes(&bytes).unwrap();
+        let issued = wire.1;
+        wire.2 = issued - 1;
+        let earlier = postcard::to_allocvec(&wire).unwrap();
+        assert_eq!(decode_meta(&earlier).unwrap_err(), ErrorKind::PayloadDecode);
+        wire.2 = issued;
+        assert!(decode_meta(&postcard::to_allocvec(&wire).unwrap()).is_ok());
     }
 }

@@ -65,6 +65,7 @@ struct Valid {
     nonce_hex: String,
     session_id_hex: String,
     issued_at: u64,
+    sealed_at: u64,
     absolute_expiry: Option<u64>,
     idle_expiry: Option<u64>,
     data_version: u32,
@@ -249,6 +250,7 @@ fn valid(codec: &Codec, case: Case) -> Valid {
         nonce_hex: hex(&nonce),
         session_id_hex: hex(meta.session_id().as_bytes()),
         issued_at: meta.issued_at,
+        sealed_at: meta.sealed_at,
         absolute_expiry: meta.absolute_expiry,
         idle_expiry: meta.idle_expiry,
         data_version: meta.data_version,
@@ -500,19 +502,20 @@ fn generate() -> String {
     );
 
     // Authentic plaintexts that are not the canonical encoding. Offsets
-    // in `base_plain`: session id 0..16, issued_at 16..21, tag 21,
-    // absolute_expiry 22..27, tag 27, idle_expiry 28..33, data_version
-    // 33, then the string: length 34, bytes 35..40.
-    assert_eq!(base_plain.len(), 40);
-    assert_eq!(&base_plain[33..], b"\x00\x05alice");
+    // in `base_plain`: session id 0..16, issued_at 16..21, sealed_at
+    // 21..26, tag 26, absolute_expiry 27..32, tag 32, idle_expiry 33..38,
+    // data_version 38, then the string: length 39, bytes 40..45.
+    assert_eq!(base_plain.len(), 45);
+    assert_eq!(&base_plain[38..], b"\x00\x05alice");
     for (description, end) in [
         ("overlong varint in issued_at", 21),
-        ("overlong varint in absolute_expiry", 27),
-        ("overlong varint in idle_expiry", 33),
-        ("overlong varint in data_version (0 as 0x80 0x00)", 34),
+        ("overlong varint in sealed_at", 26),
+        ("overlong varint in absolute_expiry", 32),
+        ("overlong varint in idle_expiry", 38),
+        ("overlong varint in data_version (0 as 0x80 0x00)", 39),
         (
             "overlong varint in the data (string length 5 as 0x85 0x00)",
-            35,
+            40,
         ),
     ] {
         push(
@@ -524,7 +527,7 @@ fn generate() -> String {
         );
     }
     let mut bad_tag = base_plain.clone();
-    bad_tag[21] = 2;
+    bad_tag[26] = 2;
     push(
         "Option tag 2 in absolute_expiry",
         NAME,
@@ -533,12 +536,22 @@ fn generate() -> String {
         ErrorKind::PayloadDecode,
     );
     let mut past_u32 = base_plain.clone();
-    past_u32.splice(33..34, [0x80, 0x80, 0x80, 0x80, 0x10]);
+    past_u32.splice(38..39, [0x80, 0x80, 0x80, 0x80, 0x10]);
     push(
         "data_version past u32 (2^32 in five bytes)",
         NAME,
         now,
         seal(&past_u32),
+        ErrorKind::PayloadDecode,
+    );
+    type Plain = ([u8; 16], u64, u64, Option<u64>, Option<u64>, u32, String);
+    let mut plain: Plain = postcard::from_bytes(&base_plain).expect("the base envelope");
+    plain.2 = plain.1 - 1;
+    push(
+        "sealed_at one second before issued_at",
+        NAME,
+        now,
+        seal(&postcard::to_allocvec(&plain).expect("encodes")),
         ErrorKind::PayloadDecode,
     );
     let mut far = base_plain.clone();
@@ -558,7 +571,7 @@ fn generate() -> String {
         seal(&[]),
         ErrorKind::PayloadDecode,
     );
-    let map_prefix = &base_plain[..34];
+    let map_prefix = &base_plain[..39];
     for (description, entries) in [
         ("session map with a duplicate key", [("a", 1u8), ("a", 2)]),
         ("session map with keys out of order", [("b", 2), ("a", 1)]),

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cookie_header::Incoming;
 use crate::envelope::SessionMeta;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::keyring::Keyring;
 use crate::proxy::SchemeDecision;
 
@@ -151,6 +151,22 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             .open_parts(&self.keyring, value, self.now, parts)
             .map_err(InvalidCookie::Invalid)?;
         let meta = raw.meta().clone();
+        // The sealed deadlines were set by the configuration in force when
+        // the value was sealed; today's limits bind it too, so shortening
+        // a lifetime takes effect on cookies already issued.
+        let now = crate::envelope::unix_secs(self.now).map_err(InvalidCookie::Invalid)?;
+        let lifetimes = shared.config.lifetimes;
+        let past = |from: u64, limit: Option<Duration>| {
+            limit.is_some_and(|limit| now >= from.saturating_add(limit.as_secs()))
+        };
+        if past(meta.issued_at, lifetimes.absolute) {
+            return Err(InvalidCookie::Invalid(Error::new(
+                ErrorKind::ExpiredAbsolute,
+            )));
+        }
+        if past(meta.sealed_at, lifetimes.idle) {
+            return Err(InvalidCookie::Invalid(Error::new(ErrorKind::ExpiredIdle)));
+        }
         let not_before = shared.not_before.load(Ordering::Relaxed);
         if meta.issued_at < not_before {
             return Err(InvalidCookie::RevokedByTime);
