@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::codec::CodecError;
+use crate::codec::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
 
 /// The `tracing` target of every event the library emits, for filters
 /// such as `RUST_LOG=sealed_session=debug`.
@@ -201,8 +201,17 @@ impl std::error::Error for Error {}
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
-    /// The name, context or clock skew is invalid.
-    Codec(CodecError),
+    /// The cookie name is empty, too long, or not an HTTP token.
+    InvalidCookieName(&'static str),
+    /// The context is longer than [`MAX_CONTEXT_LEN`](crate::limits::MAX_CONTEXT_LEN).
+    ContextTooLong,
+    /// The value limit is outside what the format and browsers allow.
+    ValueLimit {
+        /// The rejected limit.
+        requested: usize,
+    },
+    /// The clock skew allowance exceeds five minutes.
+    ClockSkewTooLarge,
     /// Neither an absolute lifetime nor an idle timeout is set.
     NoLifetime,
     /// A lifetime exceeds 400 days, the browsers' cap.
@@ -256,7 +265,19 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Codec(err) => fmt::Display::fmt(err, f),
+            Self::InvalidCookieName(reason) => write!(f, "invalid cookie name: {reason}"),
+            Self::ContextTooLong => {
+                write!(f, "context is longer than {} bytes; use a short label", MAX_CONTEXT_LEN)
+            }
+            Self::ValueLimit { requested } => write!(
+                f,
+                "value limit {requested} is outside 64..={} bytes \
+                 (a single cookie's value is at most {} minus the name)",
+                MAX_VALUE_LIMIT, BROWSER_COOKIE_LIMIT
+            ),
+            Self::ClockSkewTooLarge => f.write_str(
+                "clock skew allowance above 5 minutes; synchronise the servers' clocks (NTP) instead",
+            ),
             Self::NoLifetime => f.write_str(
                 "sessions need an absolute lifetime, an idle timeout, or both: set \
                  Lifetimes::new(Some(..), Some(..))",
@@ -327,9 +348,3 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-impl From<CodecError> for ConfigError {
-    fn from(err: CodecError) -> Self {
-        Self::Codec(err)
-    }
-}

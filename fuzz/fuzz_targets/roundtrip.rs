@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sealed_session::{ErrorKind, Keyring, Lifetimes, SessionMeta};
-use sealed_session::codec::{Codec, CodecError};
+use sealed_session::ConfigError;
+use sealed_session::codec::Codec;
 use sealed_session::limits::{MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
 use sealed_session_fuzz::{FIXED_KEYS, HEADER_LEN, MapData, MetaWire, at, base64url_value};
 use serde::ser::SerializeTuple;
@@ -130,7 +131,7 @@ fuzz_target!(|case: Case| {
     let mut context = case.context;
     if let Some(long) = context.as_mut().filter(|c| c.len() > MAX_CONTEXT_LEN) {
         let err = Codec::new(name).expect("valid name").with_context(long);
-        assert_eq!(err.unwrap_err(), CodecError::ContextTooLong);
+        assert_eq!(err.unwrap_err(), ConfigError::ContextTooLong);
         long.truncate(MAX_CONTEXT_LEN);
     }
     let codec = make_codec(name, context.as_deref(), case.large);

@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use crate::envelope::{self, SessionMeta, unix_secs};
-use crate::error::{Error, ErrorKind};
+use crate::error::{ConfigError, Error, ErrorKind};
 use crate::keyring::{KeyId, Keyring};
 use crate::rng::{OsRandom, RandomSource};
 use crate::suite::TAG_LEN;
@@ -97,44 +97,6 @@ pub struct Codec {
     /// Size of the last plaintext, so buffers rarely grow.
     size_hint: AtomicUsize,
 }
-
-/// A codec could not be configured.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CodecError {
-    /// The cookie name is empty, too long, or not an HTTP token.
-    InvalidCookieName(&'static str),
-    /// The context is longer than [`MAX_CONTEXT_LEN`].
-    ContextTooLong,
-    /// The value limit is outside what the format and browsers allow.
-    ValueLimit {
-        /// The rejected limit.
-        requested: usize,
-    },
-    /// The clock skew allowance exceeds five minutes.
-    ClockSkewTooLarge,
-}
-
-impl fmt::Display for CodecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidCookieName(reason) => write!(f, "invalid cookie name: {reason}"),
-            Self::ContextTooLong => {
-                write!(f, "context is longer than {MAX_CONTEXT_LEN} bytes; use a short label")
-            }
-            Self::ValueLimit { requested } => write!(
-                f,
-                "value limit {requested} is outside 64..={MAX_VALUE_LIMIT} bytes \
-                 (a single cookie's value is at most {BROWSER_COOKIE_LIMIT} minus the name)"
-            ),
-            Self::ClockSkewTooLarge => f.write_str(
-                "clock skew allowance above 5 minutes; synchronise the servers' clocks (NTP) instead",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CodecError {}
 
 /// An opened value: the data, its metadata, and which key opened it.
 #[non_exhaustive]
@@ -314,11 +276,12 @@ impl Codec {
     /// limit of one browser cookie, and 60 seconds of clock skew allowance.
     ///
     /// ```
-    /// use sealed_session::codec::{Codec, CodecError};
+    /// use sealed_session::ConfigError;
+    /// use sealed_session::codec::Codec;
     /// assert!(Codec::new("__Host-session").is_ok());
-    /// assert!(matches!(Codec::new("a b"), Err(CodecError::InvalidCookieName(_))));
+    /// assert!(matches!(Codec::new("a b"), Err(ConfigError::InvalidCookieName(_))));
     /// ```
-    pub fn new(name: &str) -> Result<Self, CodecError> {
+    pub fn new(name: &str) -> Result<Self, ConfigError> {
         validate_name(name)?;
         let mut codec = Self {
             aad_tail: Box::default(),
@@ -346,9 +309,9 @@ impl Codec {
     /// assert!(app2.open::<u8>(&keyring, &value).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn with_context(mut self, context: &[u8]) -> Result<Self, CodecError> {
+    pub fn with_context(mut self, context: &[u8]) -> Result<Self, ConfigError> {
         if context.len() > MAX_CONTEXT_LEN {
-            return Err(CodecError::ContextTooLong);
+            return Err(ConfigError::ContextTooLong);
         }
         self.aad_tail = aad_tail(&self.name, context);
         Ok(self)
@@ -362,11 +325,11 @@ impl Codec {
     /// let codec = Codec::new("s")?.with_max_value_len(8000)?;
     /// assert_eq!(codec.max_value_len(), 8000);
     /// assert!(Codec::new("s")?.with_max_value_len(1 << 20).is_err());
-    /// # Ok::<(), sealed_session::codec::CodecError>(())
+    /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
-    pub fn with_max_value_len(mut self, limit: usize) -> Result<Self, CodecError> {
+    pub fn with_max_value_len(mut self, limit: usize) -> Result<Self, ConfigError> {
         if !(64..=MAX_VALUE_LIMIT).contains(&limit) {
-            return Err(CodecError::ValueLimit { requested: limit });
+            return Err(ConfigError::ValueLimit { requested: limit });
         }
         self.max_value_len = limit;
         Ok(self)
@@ -380,11 +343,11 @@ impl Codec {
     /// # use sealed_session::codec::Codec;
     /// let codec = Codec::new("s")?.with_clock_skew(Duration::from_secs(5))?;
     /// # drop(codec);
-    /// # Ok::<(), sealed_session::codec::CodecError>(())
+    /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
-    pub fn with_clock_skew(mut self, skew: Duration) -> Result<Self, CodecError> {
+    pub fn with_clock_skew(mut self, skew: Duration) -> Result<Self, ConfigError> {
         if skew > MAX_CLOCK_SKEW {
-            return Err(CodecError::ClockSkewTooLarge);
+            return Err(ConfigError::ClockSkewTooLarge);
         }
         self.clock_skew = skew.as_secs();
         Ok(self)
@@ -395,7 +358,7 @@ impl Codec {
     /// ```
     /// # use sealed_session::codec::Codec;
     /// assert_eq!(Codec::new("session")?.max_value_len(), 4096 - 7);
-    /// # Ok::<(), sealed_session::codec::CodecError>(())
+    /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn max_value_len(&self) -> usize {
         self.max_value_len
@@ -726,16 +689,18 @@ fn decode_header(encoded: &[u8]) -> Result<[u8; HEADER_LEN], Error> {
     Ok([v, a, b, c, d])
 }
 
-pub(crate) fn validate_name(name: &str) -> Result<(), CodecError> {
+pub(crate) fn validate_name(name: &str) -> Result<(), ConfigError> {
     if name.is_empty() {
-        return Err(CodecError::InvalidCookieName("it is empty"));
+        return Err(ConfigError::InvalidCookieName("it is empty"));
     }
     if name.len() > MAX_NAME_LEN {
-        return Err(CodecError::InvalidCookieName("it is longer than 256 bytes"));
+        return Err(ConfigError::InvalidCookieName(
+            "it is longer than 256 bytes",
+        ));
     }
     let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     if !name.bytes().all(tchar) {
-        return Err(CodecError::InvalidCookieName(
+        return Err(ConfigError::InvalidCookieName(
             "it must be an HTTP token: letters, digits and !#$%&'*+-.^_`|~ only",
         ));
     }

@@ -248,7 +248,7 @@ impl CookieConfig {
     /// assert_eq!(err, Err(ConfigError::SameSiteNoneWithoutSecure));
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
-        crate::codec::validate_name(&self.name).map_err(ConfigError::Codec)?;
+        crate::codec::validate_name(&self.name)?;
         validate_path(&self.path)?;
         if let Some(domain) = &self.domain {
             validate_domain(domain)?;

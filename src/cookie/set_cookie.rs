@@ -246,8 +246,7 @@ impl CookieConfig {
     /// ```
     pub fn removal(&self, name: &str) -> Result<HeaderValue, SetCookieError> {
         self.validate().map_err(SetCookieError::Config)?;
-        crate::codec::validate_name(name)
-            .map_err(|err| SetCookieError::Config(ConfigError::Codec(err)))?;
+        crate::codec::validate_name(name).map_err(SetCookieError::Config)?;
         self.removal_header(name)
     }
 

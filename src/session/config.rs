@@ -285,10 +285,10 @@ impl SessionConfig {
                 .saturating_mul(usize::from(n))
                 .min(MAX_VALUE_LIMIT),
         };
-        Ok(Codec::new(name)?
+        Codec::new(name)?
             .with_context(&self.context)?
             .with_clock_skew(self.clock_skew)?
-            .with_max_value_len(limit)?)
+            .with_max_value_len(limit)
     }
 }
 
