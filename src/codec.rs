@@ -19,6 +19,9 @@
 //! metadata, sealed times, data decode. Everything before the AEAD is free
 //! of crypto, and nothing is allocated before the key id is known.
 //!
+//! `FORMAT.md` at the repository root specifies all of it byte by byte,
+//! with the error kind of each check.
+//!
 //! Base64 uses the general-purpose engine of the `base64` crate, built
 //! without its SIMD engines: no `unsafe` code touches attacker bytes.
 //! `SECURITY.md` has the measurements behind the choice.
