@@ -30,8 +30,12 @@ use serde::{Deserialize, Serialize};
 const SIZES: [usize; 4] = [64, 256, 1024, 3000];
 const COOKIE_NAME: &str = "s";
 
-/// The engine the crate uses.
+/// base64's SIMD engine, which the crate does not use (no `unsafe` on
+/// attacker bytes): compared in `base64_engines`.
 static SIMD: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
+
+/// The engine the crate uses: base64's general-purpose engine.
+const ENGINE: base64::engine::GeneralPurpose = URL_SAFE_NO_PAD;
 
 /// A typical session: a few strings plus text (say, preferences as JSON)
 /// that sets the size.
@@ -155,17 +159,17 @@ fn private_jar(c: &mut Criterion) {
     let key = cookie::Key::generate();
     for size in SIZES {
         let data = payload(size);
-        let text = SIMD.encode(postcard::to_allocvec(&data).unwrap());
+        let text = ENGINE.encode(postcard::to_allocvec(&data).unwrap());
         c.bench_with_input(
             BenchmarkId::new("private_jar/add_get/typed", size),
             &data,
             |b, data| {
                 b.iter(|| {
-                    let text = SIMD.encode(postcard::to_allocvec(black_box(data)).unwrap());
+                    let text = ENGINE.encode(postcard::to_allocvec(black_box(data)).unwrap());
                     let mut jar = CookieJar::new();
                     jar.private_mut(&key).add(Cookie::new(COOKIE_NAME, text));
                     let cookie = jar.private(&key).get(COOKIE_NAME).unwrap();
-                    let bytes = SIMD.decode(cookie.value()).unwrap();
+                    let bytes = ENGINE.decode(cookie.value()).unwrap();
                     postcard::from_bytes::<Payload>(&bytes).unwrap()
                 })
             },
@@ -198,8 +202,8 @@ fn raw_floor(c: &mut Criterion) {
             .encrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into())
             .unwrap();
         buf.extend_from_slice(&tag);
-        let encoded = SIMD.encode(&buf);
-        let mut decoded = SIMD.decode(&encoded).unwrap();
+        let encoded = ENGINE.encode(&buf);
+        let mut decoded = ENGINE.decode(&encoded).unwrap();
         let (body, tag) = decoded.split_at_mut(plain.len());
         let tag: [u8; 16] = (&*tag).try_into().unwrap();
         cipher
@@ -267,14 +271,32 @@ fn keyring_with_id(id: u32) -> Keyring {
 }
 
 /// The crate's choice of base64 engine, on the engines alone (no
-/// allocation: both write into a reused buffer).
+/// allocation: each writes into a reused buffer): base64's SIMD and
+/// general-purpose engines, and base64ct.
 fn base64_engines(c: &mut Criterion) {
+    use base64ct::Encoding as _;
     for size in [256usize, 3000] {
         let bytes: Vec<u8> = (0..size).map(|i| (i as u8).wrapping_mul(151)).collect();
         let text = URL_SAFE_NO_PAD.encode(&bytes);
         assert_eq!(SIMD.encode(&bytes), text);
+        assert_eq!(base64ct::Base64UrlUnpadded::encode_string(&bytes), text);
         bench_engine(c, "general_purpose", &URL_SAFE_NO_PAD, &bytes, &text);
         bench_engine(c, "simd", &*SIMD, &bytes, &text);
+        let mut out = vec![0u8; text.len() + 4];
+        c.bench_function(&format!("base64/encode/base64ct/{size}"), |b| {
+            b.iter(|| {
+                base64ct::Base64UrlUnpadded::encode(black_box(&bytes), &mut out)
+                    .unwrap()
+                    .len()
+            })
+        });
+        c.bench_function(&format!("base64/decode/base64ct/{size}"), |b| {
+            b.iter(|| {
+                base64ct::Base64UrlUnpadded::decode(black_box(&text), &mut out)
+                    .unwrap()
+                    .len()
+            })
+        });
     }
 }
 

@@ -684,6 +684,66 @@ mod tests {
         }
     }
 
+    /// The reference envelope decoder (written from FORMAT.md, without
+    /// postcard) and the crate's agree on the seeds, on their non-canonical
+    /// variants, and on many random mutations of them.
+    #[test]
+    fn reference_envelope_decoder_agrees() {
+        use sealed_session::fuzzing::decode_envelope;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/envelope");
+        let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+            .expect("corpus")
+            .map(|entry| std::fs::read(entry.expect("entry").path()).expect("seed"))
+            .collect();
+        let full = std::fs::read(dir.join("seed-full")).expect("seed-full");
+        assert!(reference_decode_envelope(&full) && decode_envelope(&full));
+        // Every varint of the seed made one byte longer, where it ends.
+        for end in 17..full.len() {
+            if full[end - 1] & 0x80 == 0 {
+                let mut longer = full[..end].to_vec();
+                *longer.last_mut().expect("byte") |= 0x80;
+                longer.push(0);
+                longer.extend_from_slice(&full[end..]);
+                inputs.push(longer);
+            }
+        }
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let seeds = inputs.clone();
+        for _ in 0..20_000 {
+            let mut bytes = seeds[next() as usize % seeds.len()].clone();
+            for _ in 0..=(next() % 3) {
+                if bytes.is_empty() {
+                    break;
+                }
+                let at = next() as usize % bytes.len();
+                match next() % 4 {
+                    0 => bytes[at] ^= 1 << (next() % 8),
+                    1 => bytes[at] = [0x00, 0x01, 0x02, 0x80, 0xff][next() as usize % 5],
+                    2 => {
+                        bytes.insert(at, (next() % 256) as u8);
+                    }
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+            }
+            inputs.push(bytes);
+        }
+        let mut accepted = 0;
+        for input in &inputs {
+            let crate_says = decode_envelope(input);
+            assert_eq!(crate_says, reference_decode_envelope(input), "{input:02x?}");
+            accepted += usize::from(crate_says);
+        }
+        assert!(accepted > 100 && accepted < inputs.len() / 2, "{accepted}");
+    }
+
     /// The committed `cookie_header` seeds reach the checks they were made
     /// for.
     #[test]

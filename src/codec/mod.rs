@@ -15,18 +15,24 @@
 //!
 //! Opening checks, in order, stopping at the first failure: length cap,
 //! base64 of the header, version, key id (one lookup, no trial
-//! decryption), total length, base64 of the whole, AEAD, sealed times,
-//! data decode. Everything before the AEAD is free of crypto, and nothing
-//! is allocated before the key id is known.
+//! decryption), total length, base64 of the whole, AEAD, canonical
+//! metadata, sealed times, data decode. Everything before the AEAD is free
+//! of crypto, and nothing is allocated before the key id is known.
+//!
+//! `FORMAT.md` at the repository root specifies all of it byte by byte,
+//! with the error kind of each check.
+//!
+//! Base64 uses the general-purpose engine of the `base64` crate, built
+//! without its SIMD engines: no `unsafe` code touches attacker bytes.
+//! `SECURITY.md` has the measurements behind the choice.
 
 use core::fmt;
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use base64::engine::general_purpose::NO_PAD;
-use base64::engine::simd::Simd;
+use base64::engine::GeneralPurpose;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
@@ -63,7 +69,8 @@ pub(crate) const MAX_AAD_LEN: usize = HEADER_LEN + 2 + MAX_NAME_LEN + 2 + MAX_CO
 const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
 const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
-static BASE64: LazyLock<Simd> = LazyLock::new(|| Simd::url_safe(NO_PAD));
+/// Canonical base64url without padding: no `=`, zero trailing bits.
+static BASE64: GeneralPurpose = URL_SAFE_NO_PAD;
 
 /// Seals and opens values bound to one cookie name (and optional context).
 ///
