@@ -19,11 +19,11 @@ use std::sync::LazyLock;
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use sealed_session::fuzzing::{IncomingCookies, MAX_CANDIDATES, read_cookies};
-use sealed_session::{CookieConfig, Keyring, SessionManager, SessionMap};
 use sealed_session::adapter::Connection;
 use sealed_session::codec::Codec;
+use sealed_session::fuzzing::{IncomingCookies, MAX_CANDIDATES, read_cookies};
 use sealed_session::limits::MAX_CHUNKS;
+use sealed_session::{CookieConfig, Keyring, SessionManager, SessionMap};
 use sealed_session_fuzz::{
     COOKIE_NAME, cookie_input, now, reference_read_cookies, session_manager,
 };
@@ -86,7 +86,11 @@ fn check_session(manager: &SessionManager<SessionMap>, headers: &HeaderMap, got:
     }
     match (singles.len(), got.chunked.is_some()) {
         (0, false) => assert_eq!(data, None, "nothing opens"),
-        (1, false) => assert_eq!(data.as_ref(), Some(&singles[0].1), "session and codec disagree"),
+        (1, false) => assert_eq!(
+            data.as_ref(),
+            Some(&singles[0].1),
+            "session and codec disagree"
+        ),
         (1, true) => assert!(
             data.is_none() || data.as_ref() == Some(&singles[0].1),
             "a chunk set next to a valid single cookie: that one or none"
@@ -109,7 +113,11 @@ fn check_session(manager: &SessionManager<SessionMap>, headers: &HeaderMap, got:
             expected.push(COOKIE_CONFIG.removal(COOKIE_NAME).expect("valid name"));
         }
         for &index in &got.chunk_names {
-            expected.push(COOKIE_CONFIG.removal(&chunk_name(index)).expect("valid name"));
+            expected.push(
+                COOKIE_CONFIG
+                    .removal(&chunk_name(index))
+                    .expect("valid name"),
+            );
         }
         assert_eq!(outcome.set_cookie, expected, "{got:?}");
         return;

@@ -7,8 +7,8 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{Key, Keyring, Lifetimes, SessionMeta};
 use sealed_session::codec::Codec;
+use sealed_session::{Key, Keyring, Lifetimes, SessionMeta};
 use sealed_session_fuzz::{assert_no_echo, now};
 
 static CODEC: LazyLock<Codec> = LazyLock::new(|| Codec::new("s").expect("valid name"));

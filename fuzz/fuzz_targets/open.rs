@@ -7,8 +7,8 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{Error, ErrorKind, Keyring};
 use sealed_session::codec::Codec;
+use sealed_session::{Error, ErrorKind, Keyring};
 use sealed_session_fuzz::{FIXED_KEYS, HEADER_LEN, MapData, NOW_SECS, decode_base64url};
 
 static KEYRING: LazyLock<Keyring> = LazyLock::new(|| sealed_session_fuzz::keyring(1));

@@ -11,10 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sealed_session::{ErrorKind, Keyring, Lifetimes, SessionMeta};
 use sealed_session::ConfigError;
 use sealed_session::codec::Codec;
 use sealed_session::limits::{MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
+use sealed_session::{ErrorKind, Keyring, Lifetimes, SessionMeta};
 use sealed_session_fuzz::{FIXED_KEYS, HEADER_LEN, MapData, MetaWire, at, base64url_value};
 use serde::ser::SerializeTuple;
 use serde::{Deserialize, Serialize, Serializer};

@@ -17,10 +17,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::header::{COOKIE, FORWARDED};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use sealed_session::fuzzing::{IncomingCookies, MAX_CANDIDATES};
-use sealed_session::{CookieConfig, Key, KeyId, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap, Suite};
 use sealed_session::adapter::{Clock, SchemeSource};
 use sealed_session::codec::Codec;
+use sealed_session::fuzzing::{IncomingCookies, MAX_CANDIDATES};
+use sealed_session::{
+    CookieConfig, Key, KeyId, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager,
+    SessionMap, Suite,
+};
 
 /// Cookie name every `open` seed is sealed for.
 pub const COOKIE_NAME: &str = "__Host-session";
@@ -372,11 +375,14 @@ pub fn reference_read_cookies(fields: &[&[u8]], name: &str, max_chunks: u8) -> I
         };
         budget = rest;
         if let Ok(text) = std::str::from_utf8(field) {
-            pairs.extend(
-                text.split(';')
-                    .filter_map(|pair| pair.split_once('='))
-                    .map(|(key, value)| (key.trim_matches([' ', '\t']), value.trim_matches([' ', '\t']))),
-            );
+            pairs.extend(text.split(';').filter_map(|pair| pair.split_once('=')).map(
+                |(key, value)| {
+                    (
+                        key.trim_matches([' ', '\t']),
+                        value.trim_matches([' ', '\t']),
+                    )
+                },
+            ));
         }
     }
 
