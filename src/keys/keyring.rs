@@ -166,10 +166,9 @@ impl KeyEntry {
 /// Cloning is cheap (a reference count). Rotation methods change this
 /// handle only; hand the new keyring to the session layer to make it live.
 ///
-/// Rotation without logging anyone out, across a fleet:
-/// 1. add the new key as accept-only on every instance;
-/// 2. once every instance accepts it, promote it to primary everywhere;
-/// 3. after the absolute session lifetime, retire the old key.
+/// Rotating keys without logging anyone out takes three phases across a
+/// fleet (add, promote, retire); the README's "Rotating keys across a
+/// running fleet" has the procedure. In code:
 ///
 /// ```
 /// use sealed_session::{Key, KeySpec, Keyring};
