@@ -25,7 +25,7 @@
 #   E2E_ALL_FEATURES=1  build the examples with --all-features (as the
 #                    tests do) instead of only the features they require
 #   CARGO_TARGET_DIR where the examples and the driver are built (default
-#                    target/, the workspace's)
+#                    target/, the workspace's; the driver with the e2e profile)
 
 set -Eeuo pipefail
 
@@ -338,8 +338,8 @@ app_bin() { echo "$(target_dir)/debug/examples/$1"; }
 # requires (`cargo build --example NAME --features F`).
 build_all() {
     local example features
-    say "-- e2e driver"
-    (cd "$ROOT" && cargo build --locked -p sealed-session-e2e)
+    say "-- e2e driver (profile e2e)"
+    (cd "$ROOT" && cargo build --locked -p sealed-session-e2e --profile e2e)
     for example in "$@"; do
         if [[ ${E2E_ALL_FEATURES:-0} == 1 ]]; then
             # Reuses a build made for the tests (same feature set).
@@ -485,7 +485,7 @@ main() {
     grep '^-- ' "$build_log" || true
     say "== built in $((SECONDS - START_TIME))s"
     rm -rf "$RUN_DIR"
-    DRIVER=$(target_dir)/debug/e2e-driver
+    DRIVER=$(target_dir)/e2e/e2e-driver
 
     local example
     for example in "${examples[@]}"; do
