@@ -5,7 +5,10 @@
 #   scripts/check-security-table.sh        # from the repository root
 #
 # 1. Every backticked test reference in that section must resolve:
-#      `tests/<file>.rs::<name>`          integration test (or scenario)
+#      `tests/<file>.rs::<name>`          integration test
+#      `tests/<dir>/<file>.rs::<name>`    a module of a folder test (e.g. the
+#                                         adapter scenarios); <name> is the
+#                                         function, whatever tests call it
 #      `src/<file>.rs::<path>::<name>`    unit test, or a doctest named by
 #                                         the function it documents
 #      `fuzz/fuzz_targets/<target>.rs`    fuzz target

@@ -29,13 +29,14 @@
 #             kernel's real-time throttling still leaves 5 % of each CPU to
 #             everything else; p99 latency then mostly shows those pauses.
 #   VARIANTS  space-separated framework:variant list (default: all seven)
-#   CARGO_TARGET_DIR [target/throughput]
+#   CARGO_TARGET_DIR [target/]  the workspace's; the server is built with
+#             its `throughput` profile, into $CARGO_TARGET_DIR/throughput/
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 package=$root/benches/throughput
 lua=$package/mix.lua
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/throughput}
+target_dir=${CARGO_TARGET_DIR:-$root/target}
 rounds=${ROUNDS:-3}
 duration=${DURATION:-10}
 warmup=${WARMUP:-2}
@@ -57,9 +58,9 @@ if ! command -v wrk >/dev/null; then
     apt-get update && apt-get install -y wrk
 fi
 
-echo "building the server (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" >&2
-cargo build --release --quiet --manifest-path "$package/Cargo.toml"
-server=$CARGO_TARGET_DIR/release/throughput-server
+echo "building the server (profile throughput, target directory $target_dir)" >&2
+cargo build --profile throughput --locked --quiet --manifest-path "$package/Cargo.toml"
+server=$target_dir/throughput/throughput-server
 
 server_cpus=()
 client_cpus=()

@@ -20,10 +20,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use sealed_session::adapter::{Clock, SchemeSource};
 use sealed_session::codec::Codec;
 use sealed_session::fuzzing::{IncomingCookies, MAX_CANDIDATES};
-use sealed_session::{
-    CookieConfig, Key, KeyId, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager,
-    SessionMap, Suite,
-};
+use sealed_session::{CookieConfig, Key, KeyId, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap, Suite};
 
 /// Cookie name every `open` seed is sealed for.
 pub const COOKIE_NAME: &str = "__Host-session";

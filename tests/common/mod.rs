@@ -1,9 +1,12 @@
 //! Shared fixtures for the integration tests.
 #![allow(dead_code)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
+use sealed_session::adapter::Clock;
 use sealed_session::{Key, KeyId, KeySpec, Keyring, Suite};
 
 /// 2026-01-01T00:00:00Z.
@@ -11,6 +14,34 @@ pub(crate) const T0: u64 = 1_767_225_600;
 
 pub(crate) fn at(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// The wall clock, moved by an offset the test sets: for servers that run
+/// in real time while the test jumps past a deadline.
+#[derive(Clone, Default)]
+pub(crate) struct TestClock(Arc<AtomicI64>);
+
+impl TestClock {
+    pub(crate) fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
+    }
+
+    /// Seconds ahead of (or, negative, behind) the wall clock.
+    pub(crate) fn set(&self, offset_secs: i64) {
+        self.0.store(offset_secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> SystemTime {
+        let offset = self.0.load(Ordering::SeqCst);
+        let now = SystemTime::now();
+        if offset >= 0 {
+            now + Duration::from_secs(offset as u64)
+        } else {
+            now - Duration::from_secs(offset.unsigned_abs())
+        }
+    }
 }
 
 pub(crate) fn key(seed: u8) -> Key {

@@ -70,7 +70,9 @@ const JAR_COOKIE: &str = "session";
 /// Secure, HttpOnly, SameSite=Lax, XAES-256-GCM, 12 h / 30 min lifetimes).
 fn sealed_manager() -> Result<sealed_session::SessionManager<Account>, sealed_session::ConfigError>
 {
-    use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    use sealed_session::{
+        CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager,
+    };
     SessionManager::new(
         SessionConfig::new(CookieConfig::default()),
         KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate()))),
