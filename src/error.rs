@@ -62,6 +62,13 @@ pub enum ErrorKind {
     PayloadDecode,
     /// The session data could not be serialized.
     PayloadEncode,
+    /// The session data does not come back from its own encoding, checked
+    /// when a new session is first sealed: its type needs a self-describing
+    /// format (`serde_json::Value`, `#[serde(untagged)]`,
+    /// `#[serde(flatten)]`, anything calling `deserialize_any`) or has more
+    /// than one encoding per value (`HashMap`, `HashSet`). The data is
+    /// postcard-encoded; use concrete types and `BTreeMap` / `BTreeSet`.
+    DataRoundTrip,
     /// The primary key has used up its seal budget (AES-256-GCM with random
     /// 96-bit nonces only): promote a fresh key.
     KeyExhausted,
@@ -167,6 +174,11 @@ impl fmt::Display for ErrorKind {
             Self::NotYetValid => "session issued in the future beyond the allowed clock skew",
             Self::PayloadDecode => "session payload does not decode",
             Self::PayloadEncode => "session payload could not be serialized",
+            Self::DataRoundTrip => {
+                "session data does not decode from its own encoding (postcard is not \
+                 self-describing: no deserialize_any, untagged or flatten; use BTreeMap, not \
+                 HashMap)"
+            }
             Self::KeyExhausted => {
                 "primary key reached its seal budget; promote a new key to primary"
             }

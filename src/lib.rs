@@ -160,6 +160,24 @@
 //! # }
 //! ```
 //!
+//! # Session data
+//!
+//! The data is encoded with postcard, which is compact and not
+//! self-describing: types that need `deserialize_any`
+//! (`serde_json::Value`, `#[serde(untagged)]`, `#[serde(flatten)]`) do not
+//! round-trip, and a value must have one encoding (`BTreeMap`, not
+//! `HashMap`). A new session whose data does not come back from its own
+//! encoding fails at its first seal with
+//! [`ErrorKind::DataRoundTrip`], so the mistake shows at login rather than
+//! as lost sessions later. Managers of different data types that share a
+//! cookie name and keys must use distinct
+//! [`SessionConfig::context`]s.
+//!
+//! Concurrent requests of one client each start from the cookie they were
+//! sent, and each response replaces the cookie whole: the last response the
+//! browser receives wins. Keep data that concurrent requests update in a
+//! database keyed by the user.
+//!
 //! # Errors
 //!
 //! Opening fails with one [`Error`] type whose [`ErrorKind`] says why

@@ -1226,3 +1226,38 @@ fn shortened_lifetimes_bind_cookies_already_issued() {
         "absolute is measured from the issue"
     );
 }
+
+#[test]
+fn a_data_type_that_cannot_round_trip_is_an_error_at_the_first_seal() {
+    let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1))));
+    let config = || SessionConfig::new(CookieConfig::new("__Host-s"));
+    let round_trip = |err: Result<_, SessionError>| matches!(err, Err(SessionError::Seal(e)) if e.kind() == ErrorKind::DataRoundTrip);
+
+    // Needs a self-describing format (deserialize_any).
+    let json = SessionManager::<serde_json::Value>::new(config(), keys.clone()).expect("config");
+    let mut session = json.load(&HeaderMap::new(), HTTPS);
+    session.set(serde_json::json!({ "user": "alice" }));
+    let err = session.save().map(|_| ());
+    assert!(round_trip(err.clone()), "{err:?}");
+    assert!(
+        err.unwrap_err().to_string().contains("BTreeMap"),
+        "the message says what to use"
+    );
+
+    // More than one encoding per value: iteration order differs between
+    // maps, so some login among a few sees the error.
+    let map = SessionManager::<std::collections::HashMap<String, u32>>::new(config(), keys.clone())
+        .expect("config");
+    let caught = (0..5).any(|_| {
+        let mut session = map.load(&HeaderMap::new(), HTTPS);
+        session.set((0..8).map(|i| (format!("key{i}"), i)).collect());
+        round_trip(session.save().map(|_| ()))
+    });
+    assert!(caught);
+
+    // A sorted map is fine.
+    let sorted = SessionManager::<BTreeMap<String, u32>>::new(config(), keys).expect("config");
+    let mut session = sorted.load(&HeaderMap::new(), HTTPS);
+    session.set((0..8).map(|i| (format!("key{i}"), i)).collect());
+    assert_eq!(session.save().expect("round-trips").set_cookie.len(), 1);
+}
