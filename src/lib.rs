@@ -6,7 +6,7 @@
 //! - [`Key`] and [`Keyring`]: 256-bit keys with ids, one primary that seals
 //!   and any number that only open, so keys rotate without logging anyone
 //!   out;
-//! - [`Codec`]: the versioned wire format. The header (format version, key
+//! - [`Codec`](codec::Codec): the versioned wire format. The header (format version, key
 //!   id), the cookie name and an optional context are authenticated; the
 //!   key id selects exactly one key, and the key (never the cookie) decides
 //!   the cipher [`Suite`];

@@ -15,7 +15,7 @@ pub const MAX_CHUNKS: u8 = 16;
 
 /// What to do when a `Secure` cookie would go out on a request judged to
 /// be plain HTTP (see [`ProxyTrust`]). Every choice also reports a
-/// [`InsecureContext`]; none is silent.
+/// [`InsecureContext`](super::InsecureContext); none is silent.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum InsecurePolicy {
@@ -24,7 +24,7 @@ pub enum InsecurePolicy {
     #[default]
     Send,
     /// Refuse: finishing the session fails with
-    /// [`SessionError::InsecureContext`].
+    /// [`SessionError::InsecureContext`](super::SessionError::InsecureContext).
     Refuse,
     /// Drop `Secure` from cookies sent over plain HTTP (development only;
     /// not allowed with `__Host-`/`__Secure-` names, `SameSite=None` or
@@ -33,7 +33,7 @@ pub enum InsecurePolicy {
 }
 
 /// Session configuration: the cookie, lifetimes and policies. Checked once
-/// by [`SessionManager::new`].
+/// by [`SessionManager::new`](super::SessionManager::new).
 ///
 /// ```
 /// use std::time::Duration;
@@ -131,7 +131,7 @@ impl SessionConfig {
     /// Binds cookies to an application or environment label as well as the
     /// name: a value sealed under one context never opens under another.
     ///
-    /// Set a distinct context for every [`SessionManager`] that shares a
+    /// Set a distinct context for every [`SessionManager`](super::SessionManager) that shares a
     /// cookie name and keys with another, and in particular for managers
     /// of different data types. The data is postcard-encoded, which is not
     /// self-describing: a `SessionManager<Cart>` may well decode the bytes
@@ -184,7 +184,7 @@ impl SessionConfig {
 
     /// The version of the application's data type, sealed with the data.
     /// Sessions sealed with another version go through the migration hook
-    /// ([`SessionManager::with_migration`]) or are dropped.
+    /// ([`SessionManager::with_migration`](super::SessionManager::with_migration)) or are dropped.
     ///
     /// ```
     /// # use sealed_session::{CookieConfig, SessionConfig};
@@ -224,7 +224,7 @@ impl SessionConfig {
         self
     }
 
-    /// Checks the configuration as [`SessionManager::new`] will, with a
+    /// Checks the configuration as [`SessionManager::new`](super::SessionManager::new) will, with a
     /// message that says the fix for each mistake.
     ///
     /// # Errors

@@ -13,7 +13,7 @@ pub enum SessionError {
     /// The session is too large for the cookie (or all its chunks).
     TooLarge(CookieTooLarge),
     /// A `Secure` cookie met a plain-HTTP request under
-    /// [`InsecurePolicy::Refuse`].
+    /// [`InsecurePolicy::Refuse`](super::InsecurePolicy::Refuse).
     InsecureContext(InsecureContext),
     /// Sealing failed (randomness, clock, serialization, seal budget).
     Seal(Error),
