@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::codec::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
+use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
 
 /// The `tracing` target of every event the library emits, for filters
 /// such as `RUST_LOG=sealed_session=debug`.

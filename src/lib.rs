@@ -213,32 +213,22 @@
 
 pub mod codec;
 mod cookie;
-use cookie::request as cookie_header;
-#[path = "codec/envelope.rs"]
-mod envelope;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 mod handle;
-#[path = "keys/key.rs"]
-mod key;
-#[path = "keys/keyring.rs"]
-mod keyring;
-#[path = "keys/handle.rs"]
-mod keyring_handle;
+pub mod keys;
+pub mod limits;
 mod proxy;
-#[path = "keys/rng.rs"]
-mod rng;
 mod session;
-#[path = "keys/suite.rs"]
-mod suite;
-#[cfg(test)]
-#[path = "codec/vectors.rs"]
-mod vectors;
-#[path = "keys/watch.rs"]
-mod watch;
+
+// Short paths for the modules every layer names.
+use codec::envelope;
+use cookie::request as cookie_header;
+use keys::handle as keyring_handle;
+use keys::{key, keyring, rng, suite};
 
 #[cfg(feature = "actix-web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
@@ -272,20 +262,4 @@ pub mod adapter {
     pub use crate::session::{
         Clock, Connection, InsecureContext, ResponseCookies, Session, SystemClock,
     };
-}
-
-/// Key files that reload themselves, and key parsing details.
-pub mod keys {
-    pub use crate::keyring::KeyringError;
-    pub use crate::suite::UnknownSuite;
-    pub use crate::watch::KeyFileWatcher;
-}
-
-/// Sizes, lifetimes and counts the library enforces, and its defaults.
-pub mod limits {
-    pub use crate::codec::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_NAME_LEN, MAX_VALUE_LIMIT};
-    pub use crate::cookie::{DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_LIFETIME};
-    pub use crate::key::KEY_LEN;
-    pub use crate::keyring::DEFAULT_AES_GCM_SEAL_BUDGET;
-    pub use crate::session::MAX_CHUNKS;
 }

@@ -82,7 +82,7 @@ impl fmt::Debug for SessionId {
 /// assert_eq!(lifetimes.absolute, Some(Duration::from_secs(12 * 3600)));
 /// assert_eq!(lifetimes.idle, Some(Duration::from_secs(30 * 60)));
 /// let remember_me = Lifetimes::new(Some(Duration::from_secs(30 * 86400)), None);
-/// # drop(remember_me);
+/// assert_eq!(remember_me.idle, None);
 /// ```
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

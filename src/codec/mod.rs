@@ -26,6 +26,10 @@
 //! without its SIMD engines: no `unsafe` code touches attacker bytes.
 //! `SECURITY.md` has the measurements behind the choice.
 
+pub(crate) mod envelope;
+#[cfg(test)]
+mod vectors;
+
 use core::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
@@ -37,9 +41,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use crate::envelope::{self, SessionMeta, unix_secs};
+use self::envelope::{SessionMeta, unix_secs};
 use crate::error::{ConfigError, Error, ErrorKind};
 use crate::keyring::{KeyId, Keyring};
+use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_NAME_LEN, MAX_VALUE_LIMIT};
 use crate::rng::{OsRandom, RandomSource};
 use crate::suite::TAG_LEN;
 
@@ -48,19 +53,6 @@ pub const FORMAT_V1: u8 = 1;
 
 /// Every format version this release opens.
 pub const SUPPORTED_FORMAT_VERSIONS: &[u8] = &[FORMAT_V1];
-
-/// What browsers store at most for a cookie's name and value together
-/// (RFC 6265bis).
-pub const BROWSER_COOKIE_LIMIT: usize = 4096;
-
-/// Longest cookie name a codec accepts.
-pub const MAX_NAME_LEN: usize = 256;
-
-/// Longest context a codec accepts.
-pub const MAX_CONTEXT_LEN: usize = 256;
-
-/// Largest value limit a codec accepts (sixteen full cookies).
-pub const MAX_VALUE_LIMIT: usize = 16 * BROWSER_COOKIE_LIMIT;
 
 const HEADER_LEN: usize = 5;
 /// Base64 characters that decode to exactly the header plus one byte.
@@ -289,7 +281,7 @@ impl Codec {
     /// assert!(matches!(Codec::new("a b"), Err(ConfigError::InvalidCookieName(_))));
     /// ```
     pub fn new(name: &str) -> Result<Self, ConfigError> {
-        validate_name(name)?;
+        crate::cookie::name::validate_name(name)?;
         let mut codec = Self {
             aad_tail: Box::default(),
             name: name.as_bytes().into(),
@@ -349,7 +341,8 @@ impl Codec {
     /// # use std::time::Duration;
     /// # use sealed_session::codec::Codec;
     /// let codec = Codec::new("s")?.with_clock_skew(Duration::from_secs(5))?;
-    /// # drop(codec);
+    /// assert!(Codec::new("s")?.with_clock_skew(Duration::from_secs(301)).is_err());
+    /// # let _ = codec;
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn with_clock_skew(mut self, skew: Duration) -> Result<Self, ConfigError> {
@@ -694,24 +687,6 @@ fn decode_header(encoded: &[u8]) -> Result<[u8; HEADER_LEN], Error> {
     }
     let [v, a, b, c, d, _] = out;
     Ok([v, a, b, c, d])
-}
-
-pub(crate) fn validate_name(name: &str) -> Result<(), ConfigError> {
-    if name.is_empty() {
-        return Err(ConfigError::InvalidCookieName("it is empty"));
-    }
-    if name.len() > MAX_NAME_LEN {
-        return Err(ConfigError::InvalidCookieName(
-            "it is longer than 256 bytes",
-        ));
-    }
-    let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    if !name.bytes().all(tchar) {
-        return Err(ConfigError::InvalidCookieName(
-            "it must be an HTTP token: letters, digits and !#$%&'*+-.^_`|~ only",
-        ));
-    }
-    Ok(())
 }
 
 fn aad_tail(name: &[u8], context: &[u8]) -> Box<[u8]> {

@@ -7,10 +7,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::codec::{BROWSER_COOKIE_LIMIT, Codec, MAX_AAD_LEN, seal_plaintext};
+use crate::codec::{Codec, MAX_AAD_LEN, seal_plaintext};
 use crate::envelope::{self, Lifetimes, SessionMeta};
 use crate::error::ErrorKind;
 use crate::keyring::Keyring;
+use crate::limits::BROWSER_COOKIE_LIMIT;
 use crate::rng::testing::FixedRng;
 use crate::session::SessionMap;
 use crate::suite::Suite;

@@ -1,15 +1,9 @@
 //! Cookie attributes: validated once, then written into `Set-Cookie`
 //! header values with exact byte accounting.
 
-use std::time::Duration;
-
+use super::name::{has_prefix, requires_http_only};
 use crate::error::ConfigError;
-
-/// Browsers cap cookie lifetimes at 400 days (RFC 6265bis).
-pub const MAX_COOKIE_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
-
-/// Browsers ignore `Path` and `Domain` values longer than this.
-pub const MAX_ATTRIBUTE_VALUE_LEN: usize = 1024;
+use crate::limits::{DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN};
 
 /// The `SameSite` attribute. Always written explicitly.
 ///
@@ -77,11 +71,6 @@ pub struct CookieConfig {
     pub(super) partitioned: bool,
     pub(super) persistent: bool,
 }
-
-/// The default session cookie name. The `__Host-` prefix makes browsers
-/// refuse the cookie unless it is `Secure`, has `Path=/` and no `Domain`,
-/// so a sibling subdomain cannot plant or shadow it.
-pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";
 
 impl Default for CookieConfig {
     /// [`DEFAULT_COOKIE_NAME`] with the safe defaults.
@@ -248,13 +237,13 @@ impl CookieConfig {
     /// assert_eq!(err, Err(ConfigError::SameSiteNoneWithoutSecure));
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
-        crate::codec::validate_name(&self.name)?;
+        super::name::validate_name(&self.name)?;
         validate_path(&self.path)?;
         if let Some(domain) = &self.domain {
             validate_domain(domain)?;
         }
-        let lower = self.name.to_ascii_lowercase();
-        if lower.starts_with("__host-") {
+        let name = self.name.as_str();
+        if has_prefix(name, "__Host-") {
             if !self.secure {
                 return Err(ConfigError::HostPrefix("must be Secure"));
             }
@@ -265,15 +254,13 @@ impl CookieConfig {
                 return Err(ConfigError::HostPrefix("must have Path=/"));
             }
         }
-        if lower.starts_with("__secure-") && !self.secure {
+        if has_prefix(name, "__Secure-") && !self.secure {
             return Err(ConfigError::SecurePrefix);
         }
-        if (lower.starts_with("__http-") || lower.starts_with("__host-http-"))
-            && !(self.http_only && self.secure)
-        {
+        if requires_http_only(name) && !(self.http_only && self.secure) {
             return Err(ConfigError::HttpPrefix);
         }
-        if self.domain.is_some() && !lower.starts_with("__secure-") {
+        if self.domain.is_some() && !has_prefix(name, "__Secure-") {
             return Err(ConfigError::DomainWithoutSecurePrefix);
         }
         if self.same_site == SameSite::None && !self.secure {

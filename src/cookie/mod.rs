@@ -3,10 +3,9 @@
 //! from a request's `Cookie` headers.
 
 mod config;
+pub(crate) mod name;
 pub(crate) mod request;
 mod set_cookie;
 
-pub use config::{
-    CookieConfig, DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_LIFETIME, SameSite,
-};
+pub use config::{CookieConfig, SameSite};
 pub use set_cookie::{CookieTooLarge, SetCookie, SetCookieError};

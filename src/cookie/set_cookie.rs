@@ -6,11 +6,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderValue;
 
-use crate::codec::BROWSER_COOKIE_LIMIT;
+use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_COOKIE_LIFETIME};
 
 use crate::error::ConfigError;
 
-use super::{CookieConfig, MAX_COOKIE_LIFETIME};
+use super::CookieConfig;
 
 /// Name and value together exceed what browsers store; the cookie would be
 /// dropped silently if it were sent.
@@ -246,7 +246,7 @@ impl CookieConfig {
     /// ```
     pub fn removal(&self, name: &str) -> Result<HeaderValue, SetCookieError> {
         self.validate().map_err(SetCookieError::Config)?;
-        crate::codec::validate_name(name).map_err(SetCookieError::Config)?;
+        super::name::validate_name(name).map_err(SetCookieError::Config)?;
         self.removal_header(name)
     }
 

@@ -7,10 +7,8 @@ use base64ct::Encoding as _;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::limits::KEY_LEN;
 use crate::rng;
-
-/// Length of a [`Key`] in bytes.
-pub const KEY_LEN: usize = 32;
 
 /// Longest textual key accepted: 32 bytes are 44 base64 or 64 hex
 /// characters; longer input is refused before any decoding work.
@@ -115,7 +113,7 @@ impl Key {
     /// ```
     /// use sealed_session::Key;
     /// let key = Key::try_generate().expect("OS random number generator");
-    /// # drop(key);
+    /// assert_ne!(key, Key::try_generate().expect("OS random number generator"));
     /// ```
     pub fn try_generate() -> Result<Self, KeyError> {
         let mut bytes = Box::new([0u8; KEY_LEN]);

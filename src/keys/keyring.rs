@@ -8,25 +8,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use crate::key::{Key, KeyError};
+use crate::limits::DEFAULT_AES_GCM_SEAL_BUDGET;
 use crate::suite::{Cipher, Suite};
 
 /// A key's id, written in every sealed value's header (not secret).
 pub type KeyId = u32;
 
-/// Default seal budget of an [`Suite::Aes256Gcm`] key, per process.
-///
-/// NIST SP 800-38D allows 2³² random-nonce seals per key across every
-/// server that shares it. 2²⁸ per process leaves room for 16 processes;
-/// lower it with [`KeySpec::seal_budget`] for larger fleets.
-pub const DEFAULT_AES_GCM_SEAL_BUDGET: u64 = 1 << 28;
-
 /// A key together with its id, suite and seal budget, ready to join a
 /// [`Keyring`].
 ///
 /// ```
-/// use sealed_session::{Key, KeySpec, Suite};
+/// use sealed_session::{Key, KeySpec, Keyring, Suite};
 /// let spec = KeySpec::new(3, Key::generate()).suite(Suite::Aes256Gcm).seal_budget(1_000_000);
-/// # drop(spec);
+/// let keyring = Keyring::new(spec);
+/// assert_eq!(keyring.suite(3), Some(Suite::Aes256Gcm));
+/// assert_eq!(keyring.seal_budget(3), Some(1_000_000));
 /// ```
 #[derive(Debug)]
 pub struct KeySpec {
@@ -40,9 +36,9 @@ impl KeySpec {
     /// A key with the default suite ([`Suite::Xaes256Gcm`]).
     ///
     /// ```
-    /// # use sealed_session::{Key, KeySpec};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Suite};
     /// let spec = KeySpec::new(1, Key::generate());
-    /// # drop(spec);
+    /// assert_eq!(Keyring::new(spec).suite(1), Some(Suite::Xaes256Gcm));
     /// ```
     pub fn new(id: KeyId, key: Key) -> Self {
         Self {
@@ -56,9 +52,9 @@ impl KeySpec {
     /// Uses another cipher suite with this key.
     ///
     /// ```
-    /// # use sealed_session::{Key, KeySpec, Suite};
+    /// # use sealed_session::{Key, KeySpec, Keyring, Suite};
     /// let spec = KeySpec::new(1, Key::generate()).suite(Suite::XChaCha20Poly1305);
-    /// # drop(spec);
+    /// assert_eq!(Keyring::new(spec).suite(1), Some(Suite::XChaCha20Poly1305));
     /// ```
     pub fn suite(mut self, suite: Suite) -> Self {
         self.suite = suite;
@@ -74,7 +70,7 @@ impl KeySpec {
     /// # use sealed_session::{Key, KeySpec, Suite};
     /// // A fleet of 64 servers sharing the key: 2^32 / 64 each.
     /// let spec = KeySpec::new(1, Key::generate()).suite(Suite::Aes256Gcm).seal_budget(1 << 26);
-    /// # drop(spec);
+    /// assert_eq!(sealed_session::Keyring::new(spec).seal_budget(1), Some(1 << 26));
     /// ```
     pub fn seal_budget(mut self, seals: u64) -> Self {
         self.seal_budget = Some(seals);

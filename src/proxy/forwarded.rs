@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use crate::cookie::name::is_token_char;
 use http::HeaderMap;
 use http::header::{FORWARDED, GetAll, HeaderName, HeaderValue};
 
@@ -117,7 +118,7 @@ fn element_proto(element: &[u8]) -> Result<Proto, Unusable> {
         let eq = pair.iter().position(|&b| b == b'=').ok_or(Unusable)?;
         let key = pair.get(..eq).ok_or(Unusable)?;
         let raw = pair.get(eq.saturating_add(1)..).ok_or(Unusable)?;
-        if key.is_empty() || !key.iter().copied().all(is_tchar) {
+        if key.is_empty() || !key.iter().copied().all(is_token_char) {
             return Err(Unusable);
         }
         let value = pair_value(raw)?;
@@ -179,11 +180,6 @@ fn unquote(rest: &[u8]) -> Result<Cow<'_, [u8]>, Unusable> {
         }
     }
     Ok(Cow::Owned(out))
-}
-
-/// RFC 9110 `tchar`.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Splits at a separator byte outside quoted strings. A quoted string left

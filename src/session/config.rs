@@ -3,15 +3,14 @@
 
 use std::time::Duration;
 
-use crate::codec::{BROWSER_COOKIE_LIMIT, Codec, MAX_VALUE_LIMIT};
-use crate::cookie::{CookieConfig, MAX_COOKIE_LIFETIME};
+use crate::codec::Codec;
+use crate::cookie::CookieConfig;
+use crate::cookie::name::requires_secure;
 use crate::envelope::Lifetimes;
+use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CHUNKS, MAX_COOKIE_LIFETIME, MAX_VALUE_LIMIT};
 use crate::proxy::ProxyTrust;
 
 use crate::error::ConfigError;
-
-/// Most cookies one session may be split over.
-pub const MAX_CHUNKS: u8 = 16;
 
 /// What to do when a `Secure` cookie would go out on a request judged to
 /// be plain HTTP (see [`ProxyTrust`]). Every choice also reports a
@@ -272,9 +271,8 @@ impl SessionConfig {
             return Err(ConfigError::Chunks);
         }
         if self.insecure == InsecurePolicy::FollowScheme {
-            let lower = self.cookie.name().to_ascii_lowercase();
-            let prefixed = lower.starts_with("__host-") || lower.starts_with("__secure-");
-            if prefixed || !self.cookie.allows_plain_http() {
+            // Browsers refuse prefixed names without Secure.
+            if requires_secure(self.cookie.name()) || !self.cookie.allows_plain_http() {
                 return Err(ConfigError::FollowSchemeNotAllowed);
             }
         }

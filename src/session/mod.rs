@@ -22,7 +22,7 @@ mod save;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
-pub use config::{InsecurePolicy, MAX_CHUNKS, SessionConfig};
+pub use config::{InsecurePolicy, SessionConfig};
 pub use error::{InsecureContext, InvalidCookie, SessionError};
 pub use lifecycle::Session;
 pub use manager::SessionManager;

@@ -9,11 +9,11 @@ use http::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::codec::BROWSER_COOKIE_LIMIT;
-use crate::cookie::{CookieConfig, CookieTooLarge, MAX_COOKIE_LIFETIME, SetCookieError};
+use crate::cookie::{CookieConfig, CookieTooLarge, SetCookieError};
 use crate::cookie_header;
 use crate::envelope::SessionMeta;
 use crate::error::{Error, ErrorKind};
+use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_COOKIE_LIFETIME};
 
 use super::config::chunk_len;
 use super::lifecycle::{Plan, Session, State, idle_refresh_due};

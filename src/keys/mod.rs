@@ -1,0 +1,15 @@
+//! Keys and keyrings: key material, cipher suites, rotation, the
+//! swappable handle, key files that reload themselves, and randomness.
+//! Applications use the re-exports at the crate root; this module adds the
+//! details: key-parsing errors and the key-file watcher.
+
+pub(crate) mod handle;
+pub(crate) mod key;
+pub(crate) mod keyring;
+pub(crate) mod rng;
+pub(crate) mod suite;
+pub(crate) mod watch;
+
+pub use keyring::KeyringError;
+pub use suite::UnknownSuite;
+pub use watch::KeyFileWatcher;
