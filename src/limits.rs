@@ -7,6 +7,9 @@ use std::time::Duration;
 /// (RFC 6265bis).
 pub const BROWSER_COOKIE_LIMIT: usize = 4096;
 
+/// Latest time the format represents: 9999-12-31T23:59:59Z.
+pub(crate) const MAX_UNIX_SECS: u64 = 253_402_300_799;
+
 /// Longest cookie name a codec accepts.
 pub const MAX_NAME_LEN: usize = 256;
 

@@ -22,10 +22,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind};
+use crate::limits::MAX_UNIX_SECS;
 use crate::rng::{OsRandom, RandomSource};
-
-/// Latest time the format represents: 9999-12-31T23:59:59Z.
-pub(crate) const MAX_UNIX_SECS: u64 = 253_402_300_799;
 
 /// A 128-bit random session identifier, fresh for every new or
 /// regenerated session and kept across re-seals.

@@ -342,7 +342,7 @@ fn push_imf_fixdate(out: &mut String, time: SystemTime) {
     let secs = time
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-        .min(crate::envelope::MAX_UNIX_SECS);
+        .min(crate::limits::MAX_UNIX_SECS);
     let at = i64::try_from(secs)
         .ok()
         .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
