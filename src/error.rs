@@ -9,7 +9,6 @@ use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
 /// such as `RUST_LOG=sealed_session=debug`.
 #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) const LOG_TARGET: &str = "sealed_session";
-use crate::keyring::KeyId;
 
 /// Why sealing or opening a session failed.
 ///
@@ -28,7 +27,9 @@ use crate::keyring::KeyId;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
-    key_id: Option<KeyId>,
+    /// A [`KeyId`](crate::KeyId); plain `u32` so this leaf imports no key
+    /// module.
+    key_id: Option<u32>,
     value_len: Option<usize>,
 }
 
@@ -87,7 +88,7 @@ impl Error {
         }
     }
 
-    pub(crate) const fn with_key(kind: ErrorKind, key_id: KeyId) -> Self {
+    pub(crate) const fn with_key(kind: ErrorKind, key_id: u32) -> Self {
         Self {
             kind,
             key_id: Some(key_id),
@@ -95,7 +96,7 @@ impl Error {
         }
     }
 
-    pub(crate) const fn too_large(key_id: KeyId, value_len: usize) -> Self {
+    pub(crate) const fn too_large(key_id: u32, value_len: usize) -> Self {
         Self {
             kind: ErrorKind::TooLarge,
             key_id: Some(key_id),
@@ -133,7 +134,7 @@ impl Error {
     /// assert_eq!(err.kind(), ErrorKind::UnknownKey);
     /// assert_eq!(err.key_id(), Some(7));
     /// ```
-    pub const fn key_id(&self) -> Option<KeyId> {
+    pub const fn key_id(&self) -> Option<u32> {
         self.key_id
     }
 
