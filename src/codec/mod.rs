@@ -29,22 +29,24 @@
 pub(crate) mod envelope;
 #[cfg(test)]
 mod vectors;
+mod wire;
 
 use core::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use base64::engine::GeneralPurpose;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use self::envelope::{SessionMeta, unix_secs};
+use self::wire::{
+    BASE64, HEADER_LEN, MAX_AAD_LEN, aad_tail, decode_header, decoded_len, encoded_len,
+};
 use crate::error::{ConfigError, Error, ErrorKind};
 use crate::keyring::{KeyId, Keyring};
-use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_NAME_LEN, MAX_VALUE_LIMIT};
+use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
 use crate::rng::{OsRandom, RandomSource};
 use crate::suite::TAG_LEN;
 
@@ -54,15 +56,8 @@ pub const FORMAT_V1: u8 = 1;
 /// Every format version this release opens.
 pub const SUPPORTED_FORMAT_VERSIONS: &[u8] = &[FORMAT_V1];
 
-const HEADER_LEN: usize = 5;
-/// Base64 characters that decode to exactly the header plus one byte.
-const HEADER_CHARS: usize = 8;
-pub(crate) const MAX_AAD_LEN: usize = HEADER_LEN + 2 + MAX_NAME_LEN + 2 + MAX_CONTEXT_LEN + 1;
 const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
 const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
-
-/// Canonical base64url without padding: no `=`, zero trailing bits.
-static BASE64: GeneralPurpose = URL_SAFE_NO_PAD;
 
 /// Seals and opens values bound to one cookie name (and optional context).
 ///
@@ -668,61 +663,6 @@ impl fmt::Debug for Codec {
             .field("max_value_len", &self.max_value_len)
             .field("clock_skew", &self.clock_skew)
             .finish_non_exhaustive()
-    }
-}
-
-/// Decodes the version and key id from the first characters, without
-/// allocating. Values too short to hold a header, nonce and tag of the
-/// shortest suite are rejected here.
-fn decode_header(encoded: &[u8]) -> Result<[u8; HEADER_LEN], Error> {
-    const MIN_ENCODED: usize = (HEADER_LEN + 12 + TAG_LEN) * 4 / 3;
-    if encoded.len() < MIN_ENCODED {
-        return Err(ErrorKind::Malformed.into());
-    }
-    let mut out = [0u8; HEADER_CHARS / 4 * 3];
-    let prefix = encoded.get(..HEADER_CHARS).ok_or(ErrorKind::Malformed)?;
-    match BASE64.decode_slice(prefix, &mut out) {
-        Ok(6) => {}
-        _ => return Err(ErrorKind::Malformed.into()),
-    }
-    let [v, a, b, c, d, _] = out;
-    Ok([v, a, b, c, d])
-}
-
-fn aad_tail(name: &[u8], context: &[u8]) -> Box<[u8]> {
-    let mut tail = Vec::with_capacity(MAX_AAD_LEN);
-    // Both lengths are bounded by 256, so they fit a u16.
-    tail.extend_from_slice(&(name.len() as u16).to_be_bytes());
-    tail.extend_from_slice(name);
-    tail.extend_from_slice(&(context.len() as u16).to_be_bytes());
-    tail.extend_from_slice(context);
-    tail.into_boxed_slice()
-}
-
-/// Length of unpadded base64 for `n` bytes.
-pub(crate) const fn encoded_len(n: usize) -> Option<usize> {
-    let full = match (n / 3).checked_mul(4) {
-        Some(full) => full,
-        None => return None,
-    };
-    // The remainder is 0, 1 or 2 bytes: 0, 2 or 3 characters.
-    full.checked_add(match n % 3 {
-        0 => 0,
-        1 => 2,
-        _ => 3,
-    })
-}
-
-/// Bytes encoded by `n` unpadded base64 characters, or `None` when no byte
-/// string encodes to that length.
-const fn decoded_len(n: usize) -> Option<usize> {
-    // n / 4 * 3 + 2 never exceeds n for n >= 3, and is not reached below.
-    let full = (n / 4).saturating_mul(3);
-    match n % 4 {
-        0 => Some(full),
-        1 => None,
-        2 => full.checked_add(1),
-        _ => full.checked_add(2),
     }
 }
 
