@@ -52,88 +52,12 @@
 //!
 //! None is on by default.
 //!
-//! # With axum
+//! # With axum or actix-web
 //!
-//! ```no_run
-//! # #[cfg(feature = "axum")]
-//! # mod app {
-//! use std::net::SocketAddr;
-//! use axum::{Router, http::StatusCode, routing::{get, post}};
-//! use sealed_session::tower::SessionLayer;
-//! use sealed_session::{CookieConfig, Keyring, KeyringHandle, ProxyTrust};
-//! use sealed_session::{SessionConfig, SessionHandle, SessionManager};
-//!
-//! #[derive(Clone, serde::Serialize, serde::Deserialize)]
-//! struct Account { user: String }
-//!
-//! async fn login(session: SessionHandle<Account>) -> StatusCode {
-//!     // ...after checking the credentials:
-//!     session.regenerate(); // a fresh id on every privilege change
-//!     session.set(Account { user: "alice".into() });
-//!     StatusCode::NO_CONTENT
-//! }
-//!
-//! async fn dashboard(session: SessionHandle<Account>) -> Result<String, StatusCode> {
-//!     session.get().map(|a| format!("hello {}", a.user)).ok_or(StatusCode::UNAUTHORIZED)
-//! }
-//!
-//! async fn logout(session: SessionHandle<Account>) -> StatusCode {
-//!     session.destroy(); // the response deletes the cookie
-//!     StatusCode::NO_CONTENT
-//! }
-//!
-//! pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let keys = KeyringHandle::new(Keyring::from_env("SESSION_KEYS")?);
-//!     let config = SessionConfig::new(CookieConfig::default()) // __Host-session
-//!         .trust_proxies(ProxyTrust::cidrs(["127.0.0.1/32"])?); // nginx on this host
-//!     let manager = SessionManager::<Account>::new(config, keys)?; // mistakes stop startup
-//!
-//!     let app = Router::new()
-//!         .route("/login", post(login))
-//!         .route("/dashboard", get(dashboard))
-//!         .route("/logout", post(logout))
-//!         .layer(SessionLayer::new(manager));
-//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//!     // The peer address lets the layer trust the proxy's X-Forwarded-Proto.
-//!     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
-//!     Ok(())
-//! }
-//! # }
-//! ```
-//!
-//! # With actix-web
-//!
-//! ```no_run
-//! # #[cfg(feature = "actix-web")]
-//! # mod app {
-//! use actix_web::{App, HttpResponse, HttpServer, web};
-//! use sealed_session::actix::SessionMiddleware;
-//! use sealed_session::{CookieConfig, Keyring, KeyringHandle};
-//! use sealed_session::{SessionConfig, SessionHandle, SessionManager, SessionMap};
-//!
-//! async fn login(session: SessionHandle) -> actix_web::Result<HttpResponse> {
-//!     session.regenerate();
-//!     session.insert("user", "alice").map_err(actix_web::error::ErrorBadRequest)?;
-//!     Ok(HttpResponse::NoContent().finish())
-//! }
-//!
-//! pub fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let keys = KeyringHandle::new(Keyring::from_env("SESSION_KEYS")?);
-//!     let config = SessionConfig::new(CookieConfig::default());
-//!     let manager = SessionManager::<SessionMap>::new(config, keys)?;
-//!     actix_web::rt::System::new().block_on(
-//!         HttpServer::new(move || {
-//!             App::new()
-//!                 .wrap(SessionMiddleware::new(manager.clone()))
-//!                 .route("/login", web::post().to(login))
-//!         })
-//!         .bind("127.0.0.1:3000")?
-//!         .run(),
-//!     )?;
-//!     Ok(())
-//! }
-//! # }
-//! ```
+//! A whole login app for each framework (login, regenerate, dashboard,
+//! logout, behind a trusted proxy) is in the README, whose examples are
+//! compiled with the crate's tests; the [`tower`] and [`actix`] module docs
+//! show the smallest working setup of each adapter, run as tests too.
 //!
 //! # Handling a session that cannot be saved
 //!
@@ -263,3 +187,8 @@ pub mod adapter {
         Clock, Connection, InsecureContext, ResponseCookies, Session, SystemClock,
     };
 }
+
+// The README's examples compile and run as doctests.
+#[cfg(all(doctest, feature = "axum", feature = "actix-web"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
