@@ -377,6 +377,13 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// Without this call the middleware saves after the handler, and a
     /// failure there becomes a bare `500`.
     ///
+    /// # Errors
+    ///
+    /// What [`Session::save`](crate::adapter::Session::save) returns:
+    /// [`SessionError::TooLarge`], [`SessionError::InsecureContext`],
+    /// [`SessionError::Seal`], or [`SessionError::Poisoned`] after a panic
+    /// interrupted a change.
+    ///
     /// ```
     /// use sealed_session::SessionError;
     /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
@@ -627,6 +634,10 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
 impl SessionHandle<SessionMap> {
     /// Reads one value of the map flavour.
     ///
+    /// # Errors
+    ///
+    /// As [`SessionMap::get`].
+    ///
     /// ```
     /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
     /// # use sealed_session::adapter::Connection;
@@ -643,6 +654,10 @@ impl SessionHandle<SessionMap> {
     }
 
     /// Stores one value of the map flavour, starting a session if needed.
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionMap::insert`].
     ///
     /// ```
     /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};

@@ -152,6 +152,12 @@ struct MetaWire {
 impl SessionMeta {
     /// A new session issued now, with a fresh random id.
     ///
+    /// # Errors
+    ///
+    /// `ErrorKind::Rng` if the operating system cannot provide the session id;
+    /// `ErrorKind::Clock` if the clock is outside 1970..=9999 or a deadline
+    /// would pass 9999-12-31.
+    ///
     /// ```
     /// # use sealed_session::{Lifetimes, SessionMeta};
     /// let meta = SessionMeta::new(Lifetimes::default())?;
@@ -163,6 +169,10 @@ impl SessionMeta {
     }
 
     /// A new session issued at `now`.
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionMeta::new`], for the given time.
     ///
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};
@@ -207,6 +217,11 @@ impl SessionMeta {
 
     /// Records a re-seal at `now`: the idle deadline moves to `now + idle`;
     /// the id, issue time and absolute expiry stay.
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::Clock` if `now` is outside 1970..=9999 or the new deadline
+    /// would pass 9999-12-31.
     ///
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};

@@ -217,6 +217,11 @@ impl OpenedRaw {
     /// `HashSet` with more than one entry (whose order varies between
     /// instances) does not decode; use `BTreeMap` or `BTreeSet`.
     ///
+    /// # Errors
+    ///
+    /// `ErrorKind::PayloadDecode` if the data is not the one encoding of a `T`
+    /// (see `FORMAT.md`).
+    ///
     /// ```
     /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta};
     /// # use sealed_session::codec::Codec;
@@ -233,6 +238,10 @@ impl OpenedRaw {
     }
 
     /// Decodes the data and returns it with the metadata.
+    ///
+    /// # Errors
+    ///
+    /// As [`OpenedRaw::decode`].
     ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
@@ -269,6 +278,11 @@ impl Codec {
     /// A codec for values of the cookie `name`, with no context, a value
     /// limit of one browser cookie, and 60 seconds of clock skew allowance.
     ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidCookieName`]
+    /// if `name` is empty, longer than 256 bytes or not an HTTP token.
+    ///
     /// ```
     /// use sealed_session::ConfigError;
     /// use sealed_session::codec::Codec;
@@ -292,6 +306,11 @@ impl Codec {
     /// name, e.g. to keep staging cookies from opening in production when
     /// keys are (wrongly) shared.
     ///
+    /// # Errors
+    ///
+    /// [`ConfigError::ContextTooLong`] past
+    /// 256 bytes.
+    ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
     /// # use sealed_session::codec::Codec;
@@ -314,6 +333,11 @@ impl Codec {
     /// Sets the longest value this codec seals or opens (for values split
     /// over several cookies). Longer input is rejected before decoding.
     ///
+    /// # Errors
+    ///
+    /// [`ConfigError::ValueLimit`] outside what
+    /// the format and browsers allow.
+    ///
     /// ```
     /// # use sealed_session::codec::Codec;
     /// let codec = Codec::new("s")?.with_max_value_len(8000)?;
@@ -331,6 +355,11 @@ impl Codec {
 
     /// Sets how far in the future an issue time may lie (servers' clocks
     /// differ slightly); at most five minutes.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::ClockSkewTooLarge`]
+    /// above five minutes.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -363,6 +392,14 @@ impl Codec {
     ///
     /// The nonce is drawn from the operating system inside this call; there
     /// is no way to pass one.
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::TooLarge` past the value limit (with
+    /// [`Error::value_len`](crate::Error::value_len)),
+    /// `ErrorKind::PayloadEncode` if `data` cannot be serialized,
+    /// `ErrorKind::KeyExhausted` if the primary's seal budget is spent,
+    /// `ErrorKind::Rng` if the operating system cannot provide a nonce.
     ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
@@ -455,6 +492,11 @@ impl Codec {
     /// Opens a value sealed by [`Codec::seal`], checking its times against
     /// the system clock.
     ///
+    /// # Errors
+    ///
+    /// Every failure to open, classified by [`ErrorKind`] in
+    /// the order of `FORMAT.md` § 11; to a client they all mean "no session".
+    ///
     /// ```
     /// # use sealed_session::{ErrorKind, Key, KeySpec, Keyring};
     /// # use sealed_session::codec::Codec;
@@ -473,6 +515,10 @@ impl Codec {
     }
 
     /// Opens a value, checking its times against `now`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::open`].
     ///
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};
@@ -500,6 +546,11 @@ impl Codec {
     /// Opens a value without decoding its data, checking its times against
     /// the system clock.
     ///
+    /// # Errors
+    ///
+    /// As [`Codec::open`], except the data's own decoding, which
+    /// [`OpenedRaw::decode`] does.
+    ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
     /// # use sealed_session::codec::Codec;
@@ -516,6 +567,10 @@ impl Codec {
 
     /// Opens a value without decoding its data, checking its times against
     /// `now`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::open_raw`].
     ///
     /// ```
     /// # use std::time::{Duration, UNIX_EPOCH};

@@ -231,6 +231,13 @@ impl CookieConfig {
 
     /// Checks the rules browsers enforce and the ones this library adds.
     ///
+    /// # Errors
+    ///
+    /// The first rule broken, as a [`ConfigError`] whose message says the fix:
+    /// an invalid name, path or domain, or an attribute combination browsers
+    /// reject (prefixes, `SameSite=None` or `Partitioned` without `Secure`, a
+    /// `Domain` without `__Secure-`).
+    ///
     /// ```
     /// # use sealed_session::{CookieConfig, ConfigError, SameSite};
     /// let err = CookieConfig::new("s").insecure_dev_only().same_site(SameSite::None).validate();

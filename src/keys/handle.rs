@@ -67,6 +67,10 @@ impl KeyringHandle {
 
     /// Changes the keyring in place; on error nothing changes.
     ///
+    /// # Errors
+    ///
+    /// Whatever `change` returns; the keyring in force is then unchanged.
+    ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring, KeyringHandle};
     /// # let handle = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));

@@ -110,6 +110,11 @@ impl Key {
     /// Generates a fresh key from the operating system's CSPRNG, or reports
     /// that it failed.
     ///
+    /// # Errors
+    ///
+    /// [`KeyError::Rng`] if the operating system's random number generator
+    /// fails.
+    ///
     /// ```
     /// use sealed_session::Key;
     /// let key = Key::try_generate().expect("OS random number generator");
@@ -122,6 +127,11 @@ impl Key {
     }
 
     /// Takes exactly 32 bytes of key material.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::WrongLength`] unless exactly 32 bytes, [`KeyError::AllZero`]
+    /// for a placeholder of zeros.
     ///
     /// ```
     /// use sealed_session::{Key, KeyError};
@@ -139,6 +149,11 @@ impl Key {
     /// Parses base64: the standard or URL-safe alphabet, with or without
     /// padding, surrounding whitespace ignored. This is what
     /// `openssl rand -base64 32` prints.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidEncoding`] for text that is not base64, then as
+    /// [`Key::from_bytes`].
     ///
     /// ```
     /// use sealed_session::Key;
@@ -162,6 +177,11 @@ impl Key {
 
     /// Parses 64 hexadecimal digits (either case), as printed by
     /// `openssl rand -hex 32`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidEncoding`] for text that is not 64 hex digits, then
+    /// as [`Key::from_bytes`].
     ///
     /// ```
     /// use sealed_session::Key;

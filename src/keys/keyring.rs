@@ -320,6 +320,12 @@ impl Keyring {
     /// key under two ids (in any suites) is refused, compared in constant
     /// time.
     ///
+    /// # Errors
+    ///
+    /// [`KeyringError::DuplicateKeyId`] for an id already in the keyring,
+    /// [`KeyringError::DuplicateKey`] for key bytes already there under another
+    /// id.
+    ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring, Suite};
     /// # use sealed_session::keys::KeyringError;
@@ -360,6 +366,10 @@ impl Keyring {
     /// Makes a key already in the keyring the primary; the previous primary
     /// becomes accept-only (step 2 of a rotation).
     ///
+    /// # Errors
+    ///
+    /// [`KeyringError::UnknownKeyId`] if no key has that id.
+    ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring};
     /// # use sealed_session::keys::KeyringError;
@@ -382,6 +392,12 @@ impl Keyring {
 
     /// Removes an accept-only key: values sealed under it stop opening
     /// (step 3 of a rotation, after the absolute session lifetime).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::UnknownKeyId`] if no key has that id,
+    /// [`KeyringError::RetirePrimary`] for the primary (promote another key
+    /// first).
     ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring};
@@ -506,6 +522,11 @@ impl Keyring {
     /// Reads a keyring from an environment variable holding a keyring
     /// string (see [`Keyring::from_str`]). Only reads the environment.
     ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Env`] if the variable is unset or not UTF-8, then as
+    /// [`Keyring::from_str`](std::str::FromStr::from_str).
+    ///
     /// ```
     /// # use sealed_session::Keyring;
     /// # use sealed_session::keys::KeyringError;
@@ -523,6 +544,11 @@ impl Keyring {
     /// entry per line (or comma-separated), primary first, `#` comment
     /// lines and blank lines allowed (see [`Keyring::from_str`]). The file
     /// must be UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Io`] if the file cannot be read, then as
+    /// [`Keyring::from_str`](std::str::FromStr::from_str).
     ///
     /// ```
     /// # use sealed_session::Keyring;

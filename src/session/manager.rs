@@ -103,6 +103,11 @@ impl<T> fmt::Debug for SessionManager<T> {
 impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// Checks the configuration and builds the manager.
     ///
+    /// # Errors
+    ///
+    /// The first mistake [`SessionConfig::validate`] finds, with a message that
+    /// says the fix.
+    ///
     /// ```
     /// # use sealed_session::{ConfigError, CookieConfig, Key, KeySpec, Keyring, KeyringHandle, Lifetimes, SessionConfig, SessionManager};
     /// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));

@@ -32,6 +32,10 @@ pub struct SessionMap(BTreeMap<String, Vec<u8>>);
 impl SessionMap {
     /// The value under `key`, decoded as `V`; an error if it is not a `V`.
     ///
+    /// # Errors
+    ///
+    /// `ErrorKind::PayloadDecode` if the stored value is not a `V`.
+    ///
     /// ```
     /// # use sealed_session::{ErrorKind, SessionMap};
     /// let mut map = SessionMap::default();
@@ -47,6 +51,10 @@ impl SessionMap {
     }
 
     /// Stores `value` under `key`.
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::PayloadEncode` if `value` cannot be serialized.
     ///
     /// ```
     /// # use sealed_session::SessionMap;
@@ -106,6 +114,10 @@ impl fmt::Debug for SessionMap {
 impl Session<SessionMap> {
     /// The value under `key`, if the session has one.
     ///
+    /// # Errors
+    ///
+    /// As [`SessionMap::get`].
+    ///
     /// ```
     /// # use http::HeaderMap;
     /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
@@ -125,6 +137,10 @@ impl Session<SessionMap> {
     }
 
     /// Stores `value` under `key`, starting a session if needed.
+    ///
+    /// # Errors
+    ///
+    /// As [`SessionMap::insert`].
     ///
     /// ```
     /// # use http::HeaderMap;

@@ -27,6 +27,16 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// handler can shrink the data and try again (framework adapters build
     /// on this).
     ///
+    /// # Errors
+    ///
+    /// [`SessionError::TooLarge`] when the data does not fit its cookie (or
+    /// chunks), [`SessionError::InsecureContext`] for a `Secure` cookie on
+    /// plain HTTP under
+    /// [`InsecurePolicy::Refuse`](crate::InsecurePolicy::Refuse),
+    /// [`SessionError::Seal`] when sealing fails (randomness, clock,
+    /// serialization, a spent seal budget, data that does not round-trip). A
+    /// refresh the handler did not ask for never fails: it is skipped.
+    ///
     /// ```
     /// # use http::HeaderMap;
     /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
