@@ -108,7 +108,7 @@
 //! (malformed, unknown key, authentication failed, expired, …). Treat every
 //! kind the same way towards the client — no session — and keep the kind
 //! for logs and metrics. Configuration mistakes are separate types
-//! ([`ConfigError`], [`KeyError`], [`keys::KeyringError`]) meant to stop startup.
+//! ([`ConfigError`], [`KeyError`]) meant to stop startup.
 //!
 //! # Security
 //!

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{T0, at, key};
+use sealed_session::KeyError;
 use sealed_session::codec::Codec;
-use sealed_session::keys::KeyringError;
 use sealed_session::{ErrorKind, KeySpec, Keyring, Lifetimes, SessionMeta};
 
 fn meta() -> SessionMeta {
@@ -142,7 +142,7 @@ fn keyring_from_file() {
     assert!(
         matches!(
             err,
-            KeyringError::Key {
+            KeyError::Entry {
                 entry: 2,
                 id: 1,
                 ..

@@ -16,7 +16,7 @@ use crate::keyring::Keyring;
 ///     ring.promote(2)
 /// })?;
 /// assert_eq!(handle.current().primary_id(), 2);
-/// # Ok::<(), sealed_session::keys::KeyringError>(())
+/// # Ok::<(), sealed_session::KeyError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct KeyringHandle(Arc<RwLock<Keyring>>);

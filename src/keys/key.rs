@@ -7,6 +7,7 @@ use base64ct::Encoding as _;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::keyring::KeyId;
 use crate::limits::KEY_LEN;
 use crate::rng;
 
@@ -33,8 +34,9 @@ pub struct Key {
     bytes: Box<[u8; KEY_LEN]>,
 }
 
-/// Why text or bytes could not become a [`Key`]. Messages never echo the
-/// input.
+/// Why key material, a keyring or a key file could not be used, or a
+/// keyring change was refused. Messages name the offending entry or id and
+/// never echo key material.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyError {
@@ -50,6 +52,55 @@ pub enum KeyError {
     AllZero,
     /// The operating system's random number generator failed.
     Rng,
+    /// A keyring needs at least one key.
+    EmptyKeyring,
+    /// Two keys share an id; ids must be unique and never reused.
+    DuplicateKeyId(KeyId),
+    /// The same key bytes appear under two ids (in the same or different
+    /// suites). Every id needs a key of its own: one key in two suites
+    /// weakens both (XAES-256-GCM's first derivation block is AES-256-GCM's
+    /// GHASH key under the same key).
+    DuplicateKey {
+        /// The id of the key being added.
+        id: KeyId,
+        /// The id already holding the same key bytes.
+        existing: KeyId,
+    },
+    /// No key with this id is in the keyring.
+    UnknownKeyId(KeyId),
+    /// The primary key cannot be retired.
+    RetirePrimary(KeyId),
+    /// An entry of a keyring string is not `id:key` or `id:suite:key`.
+    Syntax {
+        /// 1-based position of the entry.
+        entry: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An entry's key material is invalid.
+    Entry {
+        /// 1-based position of the entry.
+        entry: usize,
+        /// The entry's key id.
+        id: KeyId,
+        /// What is wrong with the key.
+        source: Box<KeyError>,
+    },
+    /// The text is not the name of a [`Suite`](crate::Suite): expected
+    /// `xaes-256-gcm`, `xchacha20-poly1305` or `aes-256-gcm`.
+    UnknownSuite,
+    /// The environment variable is not set, or not UTF-8.
+    Env {
+        /// The variable's name.
+        var: String,
+    },
+    /// The key file could not be read.
+    Io {
+        /// The file's path.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
 }
 
 impl fmt::Display for KeyError {
@@ -78,11 +129,54 @@ impl fmt::Display for KeyError {
             }
             Self::AllZero => write!(f, "key is all zero bytes, a placeholder: {HOW}"),
             Self::Rng => write!(f, "the operating system's random number generator failed"),
+            Self::EmptyKeyring => f.write_str(
+                "the keyring is empty: give at least one key, e.g. SESSION_KEYS=\"1:<base64>\" \
+                 with a key from `openssl rand -base64 32`",
+            ),
+            Self::DuplicateKeyId(id) => write!(
+                f,
+                "key id {id} appears twice: every key needs its own id, never reused"
+            ),
+            Self::DuplicateKey { id, existing } => write!(
+                f,
+                "key id {id} holds the same key as key id {existing}: every id needs a key of \
+                 its own, also to change a key's suite; generate a new key with \
+                 `openssl rand -base64 32`"
+            ),
+            Self::UnknownKeyId(id) => write!(f, "no key with id {id} in the keyring"),
+            Self::RetirePrimary(id) => write!(
+                f,
+                "key {id} is the primary and cannot be retired: promote another key first"
+            ),
+            Self::Syntax { entry, reason } => write!(
+                f,
+                "keyring entry {entry}: {reason}; expected `id:key` or `id:suite:key`, \
+                 entries separated by commas or line breaks, primary first"
+            ),
+            Self::Entry { entry, id, source } => {
+                write!(f, "keyring entry {entry} (key id {id}): {source}")
+            }
+            Self::Env { var } => write!(
+                f,
+                "environment variable {var} is not set (or not UTF-8): set it to \
+                 \"1:<base64 key>\", with a key from `openssl rand -base64 32`"
+            ),
+            Self::Io { path, message } => write!(f, "cannot read key file {path}: {message}"),
+            Self::UnknownSuite => f.write_str(
+                "unknown cipher suite; expected xaes-256-gcm, xchacha20-poly1305 or aes-256-gcm",
+            ),
         }
     }
 }
 
-impl std::error::Error for KeyError {}
+impl std::error::Error for KeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Entry { source, .. } => Some(&**source),
+            _ => None,
+        }
+    }
+}
 
 impl Key {
     /// Generates a fresh key from the operating system's CSPRNG.

@@ -175,7 +175,7 @@ impl KeyEntry {
 /// keyring.retire(1)?;
 /// assert_eq!(keyring.primary_id(), 2);
 /// assert_eq!(keyring.key_ids(), vec![2]);
-/// # Ok::<(), sealed_session::keys::KeyringError>(())
+/// # Ok::<(), sealed_session::KeyError>(())
 /// ```
 #[derive(Clone)]
 pub struct Keyring {
@@ -194,108 +194,6 @@ struct Inner {
 enum Slot {
     Primary,
     Other(usize),
-}
-
-/// A keyring could not be built or changed. Messages name the offending
-/// entry or id and never print key material.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KeyringError {
-    /// A keyring needs at least one key.
-    Empty,
-    /// Two keys share an id; ids must be unique and never reused.
-    DuplicateKeyId(KeyId),
-    /// The same key bytes appear under two ids (in the same or different
-    /// suites). Every id needs a key of its own: one key in two suites
-    /// weakens both (XAES-256-GCM's first derivation block is AES-256-GCM's
-    /// GHASH key under the same key).
-    DuplicateKey {
-        /// The id of the key being added.
-        id: KeyId,
-        /// The id already holding the same key bytes.
-        existing: KeyId,
-    },
-    /// No key with this id is in the keyring.
-    UnknownKeyId(KeyId),
-    /// The primary key cannot be retired.
-    RetirePrimary(KeyId),
-    /// An entry of a keyring string is not `id:key` or `id:suite:key`.
-    Syntax {
-        /// 1-based position of the entry.
-        entry: usize,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// An entry's key material is invalid.
-    Key {
-        /// 1-based position of the entry.
-        entry: usize,
-        /// The entry's key id.
-        id: KeyId,
-        /// What is wrong with the key.
-        source: KeyError,
-    },
-    /// The environment variable is not set, or not UTF-8.
-    Env {
-        /// The variable's name.
-        var: String,
-    },
-    /// The key file could not be read.
-    Io {
-        /// The file's path.
-        path: String,
-        /// The operating system's message.
-        message: String,
-    },
-}
-
-impl fmt::Display for KeyringError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => f.write_str(
-                "the keyring is empty: give at least one key, e.g. SESSION_KEYS=\"1:<base64>\" \
-                 with a key from `openssl rand -base64 32`",
-            ),
-            Self::DuplicateKeyId(id) => write!(
-                f,
-                "key id {id} appears twice: every key needs its own id, never reused"
-            ),
-            Self::DuplicateKey { id, existing } => write!(
-                f,
-                "key id {id} holds the same key as key id {existing}: every id needs a key of \
-                 its own, also to change a key's suite; generate a new key with \
-                 `openssl rand -base64 32`"
-            ),
-            Self::UnknownKeyId(id) => write!(f, "no key with id {id} in the keyring"),
-            Self::RetirePrimary(id) => write!(
-                f,
-                "key {id} is the primary and cannot be retired: promote another key first"
-            ),
-            Self::Syntax { entry, reason } => write!(
-                f,
-                "keyring entry {entry}: {reason}; expected `id:key` or `id:suite:key`, \
-                 entries separated by commas or line breaks, primary first"
-            ),
-            Self::Key { entry, id, source } => {
-                write!(f, "keyring entry {entry} (key id {id}): {source}")
-            }
-            Self::Env { var } => write!(
-                f,
-                "environment variable {var} is not set (or not UTF-8): set it to \
-                 \"1:<base64 key>\", with a key from `openssl rand -base64 32`"
-            ),
-            Self::Io { path, message } => write!(f, "cannot read key file {path}: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for KeyringError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Key { source, .. } => Some(source),
-            _ => None,
-        }
-    }
 }
 
 impl Keyring {
@@ -322,26 +220,26 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyringError::DuplicateKeyId`] for an id already in the keyring,
-    /// [`KeyringError::DuplicateKey`] for key bytes already there under another
+    /// [`KeyError::DuplicateKeyId`] for an id already in the keyring,
+    /// [`KeyError::DuplicateKey`] for key bytes already there under another
     /// id.
     ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring, Suite};
-    /// # use sealed_session::keys::KeyringError;
+    /// # use sealed_session::KeyError;
     /// let key = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
     /// let mut keyring = Keyring::new(KeySpec::new(1, key.parse()?));
     /// keyring.add_accept_only(KeySpec::new(2, Key::generate()))?;
     /// assert_eq!(keyring.primary_id(), 1);
     /// let again = keyring.add_accept_only(KeySpec::new(2, Key::generate()));
-    /// assert_eq!(again.unwrap_err(), KeyringError::DuplicateKeyId(2));
+    /// assert_eq!(again.unwrap_err(), KeyError::DuplicateKeyId(2));
     /// let same_key = keyring.add_accept_only(KeySpec::new(3, key.parse()?).suite(Suite::Aes256Gcm));
-    /// assert_eq!(same_key.unwrap_err(), KeyringError::DuplicateKey { id: 3, existing: 1 });
+    /// assert_eq!(same_key.unwrap_err(), KeyError::DuplicateKey { id: 3, existing: 1 });
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn add_accept_only(&mut self, spec: KeySpec) -> Result<(), KeyringError> {
+    pub fn add_accept_only(&mut self, spec: KeySpec) -> Result<(), KeyError> {
         if self.contains(spec.id) {
-            return Err(KeyringError::DuplicateKeyId(spec.id));
+            return Err(KeyError::DuplicateKeyId(spec.id));
         }
         // Every key is compared, without early exit.
         let mut same = Choice::from(0);
@@ -352,7 +250,7 @@ impl Keyring {
             same |= hit;
         }
         if bool::from(same) {
-            return Err(KeyringError::DuplicateKey {
+            return Err(KeyError::DuplicateKey {
                 id: spec.id,
                 existing,
             });
@@ -368,17 +266,17 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyringError::UnknownKeyId`] if no key has that id.
+    /// [`KeyError::UnknownKeyId`] if no key has that id.
     ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring};
-    /// # use sealed_session::keys::KeyringError;
+    /// # use sealed_session::KeyError;
     /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
-    /// assert_eq!(keyring.promote(2).unwrap_err(), KeyringError::UnknownKeyId(2));
-    /// # Ok::<(), KeyringError>(())
+    /// assert_eq!(keyring.promote(2).unwrap_err(), KeyError::UnknownKeyId(2));
+    /// # Ok::<(), KeyError>(())
     /// ```
-    pub fn promote(&mut self, id: KeyId) -> Result<(), KeyringError> {
-        match self.position(id).ok_or(KeyringError::UnknownKeyId(id))? {
+    pub fn promote(&mut self, id: KeyId) -> Result<(), KeyError> {
+        match self.position(id).ok_or(KeyError::UnknownKeyId(id))? {
             Slot::Primary => {}
             Slot::Other(index) => {
                 let inner = Arc::make_mut(&mut self.inner);
@@ -395,20 +293,20 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyringError::UnknownKeyId`] if no key has that id,
-    /// [`KeyringError::RetirePrimary`] for the primary (promote another key
+    /// [`KeyError::UnknownKeyId`] if no key has that id,
+    /// [`KeyError::RetirePrimary`] for the primary (promote another key
     /// first).
     ///
     /// ```
     /// # use sealed_session::{Key, KeySpec, Keyring};
-    /// # use sealed_session::keys::KeyringError;
+    /// # use sealed_session::KeyError;
     /// let mut keyring = Keyring::new(KeySpec::new(1, Key::generate()));
-    /// assert_eq!(keyring.retire(1).unwrap_err(), KeyringError::RetirePrimary(1));
+    /// assert_eq!(keyring.retire(1).unwrap_err(), KeyError::RetirePrimary(1));
     /// ```
-    pub fn retire(&mut self, id: KeyId) -> Result<(), KeyringError> {
+    pub fn retire(&mut self, id: KeyId) -> Result<(), KeyError> {
         match self.position(id) {
-            None => Err(KeyringError::UnknownKeyId(id)),
-            Some(Slot::Primary) => Err(KeyringError::RetirePrimary(id)),
+            None => Err(KeyError::UnknownKeyId(id)),
+            Some(Slot::Primary) => Err(KeyError::RetirePrimary(id)),
             Some(Slot::Other(index)) => {
                 Arc::make_mut(&mut self.inner).others.remove(index);
                 Ok(())
@@ -433,7 +331,7 @@ impl Keyring {
     /// # use sealed_session::Keyring;
     /// let keyring: Keyring = "2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=".parse()?;
     /// assert_eq!(keyring.key_ids(), vec![2, 1]);
-    /// # Ok::<(), sealed_session::keys::KeyringError>(())
+    /// # Ok::<(), sealed_session::KeyError>(())
     /// ```
     pub fn key_ids(&self) -> Vec<KeyId> {
         self.entries().map(|e| e.id).collect()
@@ -524,17 +422,17 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyringError::Env`] if the variable is unset or not UTF-8, then as
+    /// [`KeyError::Env`] if the variable is unset or not UTF-8, then as
     /// [`Keyring::from_str`](std::str::FromStr::from_str).
     ///
     /// ```
     /// # use sealed_session::Keyring;
-    /// # use sealed_session::keys::KeyringError;
+    /// # use sealed_session::KeyError;
     /// let err = Keyring::from_env("SEALED_SESSION_DOC_UNSET").unwrap_err();
-    /// assert!(matches!(err, KeyringError::Env { .. }));
+    /// assert!(matches!(err, KeyError::Env { .. }));
     /// ```
-    pub fn from_env(var: &str) -> Result<Self, KeyringError> {
-        let text = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| KeyringError::Env {
+    pub fn from_env(var: &str) -> Result<Self, KeyError> {
+        let text = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| KeyError::Env {
             var: var.to_owned(),
         })?);
         text.parse()
@@ -547,12 +445,12 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyringError::Io`] if the file cannot be read, then as
+    /// [`KeyError::Io`] if the file cannot be read, then as
     /// [`Keyring::from_str`](std::str::FromStr::from_str).
     ///
     /// ```
     /// # use sealed_session::Keyring;
-    /// # use sealed_session::keys::KeyringError;
+    /// # use sealed_session::KeyError;
     /// let path = std::env::temp_dir().join(format!("sealed-session-doc-{}", std::process::id()));
     /// std::fs::write(&path, "# session keys, primary first\n\
     ///                        2:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n\
@@ -562,17 +460,16 @@ impl Keyring {
     /// assert_eq!(keyring.key_ids(), vec![2, 1]);
     ///
     /// let err = Keyring::from_file("/nonexistent/keys").unwrap_err();
-    /// assert!(matches!(err, KeyringError::Io { .. }));
+    /// assert!(matches!(err, KeyError::Io { .. }));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, KeyringError> {
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self, KeyError> {
         let path = path.as_ref();
-        let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|err| {
-            KeyringError::Io {
+        let text =
+            zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|err| KeyError::Io {
                 path: path.display().to_string(),
                 message: err.kind().to_string(),
-            }
-        })?);
+            })?);
         text.parse()
     }
 
@@ -667,7 +564,7 @@ impl fmt::Debug for Keyring {
 ///
 /// ```
 /// use sealed_session::{Keyring, Suite};
-/// use sealed_session::keys::KeyringError;
+/// use sealed_session::KeyError;
 ///
 /// let keyring: Keyring = "2:xchacha20-poly1305:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,\
 ///                         1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=".parse()?;
@@ -687,12 +584,12 @@ impl fmt::Debug for Keyring {
 ///
 /// let err = "1:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=,2:c2hvcnQ=".parse::<Keyring>().unwrap_err();
 /// assert!(err.to_string().starts_with("keyring entry 2 (key id 2): key must be exactly 32 bytes"));
-/// # Ok::<(), KeyringError>(())
+/// # Ok::<(), KeyError>(())
 /// ```
 impl FromStr for Keyring {
-    type Err = KeyringError;
+    type Err = KeyError;
 
-    fn from_str(text: &str) -> Result<Self, KeyringError> {
+    fn from_str(text: &str) -> Result<Self, KeyError> {
         let mut lines = text
             .lines()
             .map(str::trim)
@@ -715,15 +612,15 @@ impl FromStr for Keyring {
                 }
             }
         }
-        keyring.ok_or(KeyringError::Empty)
+        keyring.ok_or(KeyError::EmptyKeyring)
     }
 }
 
-fn parse_entry(entry: usize, raw: &str) -> Result<KeySpec, KeyringError> {
-    let syntax = |reason| KeyringError::Syntax { entry, reason };
+fn parse_entry(entry: usize, raw: &str) -> Result<KeySpec, KeyError> {
+    let syntax = |reason| KeyError::Syntax { entry, reason };
     if raw.is_empty() {
         return Err(if entry == 1 {
-            KeyringError::Empty
+            KeyError::EmptyKeyring
         } else {
             syntax("the entry is empty")
         });
@@ -746,9 +643,11 @@ fn parse_entry(entry: usize, raw: &str) -> Result<KeySpec, KeyringError> {
              without a sign or leading zeros",
         )
     })?;
-    let key = key_text
-        .parse::<Key>()
-        .map_err(|source| KeyringError::Key { entry, id, source })?;
+    let key = key_text.parse::<Key>().map_err(|source| KeyError::Entry {
+        entry,
+        id,
+        source: Box::new(source),
+    })?;
     Ok(KeySpec::new(id, key).suite(suite))
 }
 
@@ -777,7 +676,7 @@ mod tests {
         let mut ring = Keyring::new(KeySpec::new(1, K1.parse().unwrap()));
         assert_eq!(
             ring.add_accept_only(KeySpec::new(1, K2.parse().unwrap())),
-            Err(KeyringError::DuplicateKeyId(1))
+            Err(KeyError::DuplicateKeyId(1))
         );
         ring.add_accept_only(KeySpec::new(2, K2.parse().unwrap()))
             .unwrap();
@@ -785,8 +684,8 @@ mod tests {
         ring.promote(2).unwrap();
         assert_eq!(ring.key_ids(), vec![2, 1]);
         assert_eq!(before.key_ids(), vec![1, 2], "clones are unaffected");
-        assert_eq!(ring.retire(2), Err(KeyringError::RetirePrimary(2)));
-        assert_eq!(ring.retire(3), Err(KeyringError::UnknownKeyId(3)));
+        assert_eq!(ring.retire(2), Err(KeyError::RetirePrimary(2)));
+        assert_eq!(ring.retire(3), Err(KeyError::UnknownKeyId(3)));
         ring.retire(1).unwrap();
         assert_eq!(ring.key_ids(), vec![2]);
         ring.promote(2).unwrap();
@@ -872,7 +771,7 @@ mod tests {
         for id in ["+1", "01", "00", "-1", "1_0", "0x1", "１", "4294967296", ""] {
             let err = format!("{id}:{K1}").parse::<Keyring>().unwrap_err();
             assert!(
-                matches!(err, KeyringError::Syntax { entry: 1, .. }),
+                matches!(err, KeyError::Syntax { entry: 1, .. }),
                 "{id:?}: {err}"
             );
             assert!(err.to_string().contains("leading zeros"), "{id:?}: {err}");
@@ -885,7 +784,7 @@ mod tests {
             for second in Suite::ALL {
                 let text = format!("1:{first}:{K1},7:{second}:{K1}");
                 let err = text.parse::<Keyring>().unwrap_err();
-                assert_eq!(err, KeyringError::DuplicateKey { id: 7, existing: 1 });
+                assert_eq!(err, KeyError::DuplicateKey { id: 7, existing: 1 });
                 let shown = format!("{err} {err:?}");
                 assert!(shown.contains("openssl rand -base64 32"), "{shown}");
                 assert!(!shown.contains(&K1[..20]), "{shown}");
@@ -894,15 +793,9 @@ mod tests {
                 ring.add_accept_only(KeySpec::new(2, K1.parse().unwrap()).suite(second))
                     .unwrap();
                 let again = ring.add_accept_only(KeySpec::new(3, K1.parse().unwrap()));
-                assert_eq!(
-                    again,
-                    Err(KeyringError::DuplicateKey { id: 3, existing: 2 })
-                );
+                assert_eq!(again, Err(KeyError::DuplicateKey { id: 3, existing: 2 }));
                 let again = ring.add_accept_only(KeySpec::new(4, K2.parse().unwrap()));
-                assert_eq!(
-                    again,
-                    Err(KeyringError::DuplicateKey { id: 4, existing: 1 })
-                );
+                assert_eq!(again, Err(KeyError::DuplicateKey { id: 4, existing: 1 }));
                 assert_eq!(ring.key_ids(), vec![1, 2]);
             }
         }
@@ -910,13 +803,13 @@ mod tests {
         let hex = "ab".repeat(32);
         let b64 = base64ct::Base64::encode_string(&[0xab; 32]);
         let err = format!("1:{hex}\n2:{b64}").parse::<Keyring>().unwrap_err();
-        assert_eq!(err, KeyringError::DuplicateKey { id: 2, existing: 1 });
+        assert_eq!(err, KeyError::DuplicateKey { id: 2, existing: 1 });
         // Through a handle's update too.
         let handle = crate::KeyringHandle::new(format!("1:{K1}").parse().unwrap());
         let err = handle
             .update(|ring| ring.add_accept_only(KeySpec::new(2, K1.parse().unwrap())))
             .unwrap_err();
-        assert_eq!(err, KeyringError::DuplicateKey { id: 2, existing: 1 });
+        assert_eq!(err, KeyError::DuplicateKey { id: 2, existing: 1 });
         assert_eq!(handle.current().key_ids(), vec![1]);
     }
 

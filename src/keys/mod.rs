@@ -1,7 +1,7 @@
 //! Keys and keyrings: key material, cipher suites, rotation, the
 //! swappable handle, key files that reload themselves, and randomness.
 //! Applications use the re-exports at the crate root; this module adds the
-//! details: key-parsing errors and the key-file watcher.
+//! detail: the key-file watcher.
 
 pub(crate) mod handle;
 pub(crate) mod key;
@@ -10,6 +10,4 @@ pub(crate) mod rng;
 pub(crate) mod suite;
 pub(crate) mod watch;
 
-pub use keyring::KeyringError;
-pub use suite::UnknownSuite;
 pub use watch::KeyFileWatcher;

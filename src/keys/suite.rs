@@ -10,7 +10,7 @@ use chacha20poly1305::XChaCha20Poly1305;
 use xaes_256_gcm::Xaes256Gcm;
 use zeroize::Zeroizing;
 
-use crate::key::Key;
+use crate::key::{Key, KeyError};
 
 /// Length of every suite's authentication tag (never truncated).
 pub(crate) const TAG_LEN: usize = 16;
@@ -91,28 +91,14 @@ impl fmt::Display for Suite {
     }
 }
 
-/// The text is not the name of a [`Suite`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UnknownSuite;
-
-impl fmt::Display for UnknownSuite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "unknown cipher suite; expected xaes-256-gcm, xchacha20-poly1305 or aes-256-gcm",
-        )
-    }
-}
-
-impl std::error::Error for UnknownSuite {}
-
 impl FromStr for Suite {
-    type Err = UnknownSuite;
+    type Err = KeyError;
 
-    fn from_str(text: &str) -> Result<Self, UnknownSuite> {
+    fn from_str(text: &str) -> Result<Self, KeyError> {
         Self::ALL
             .into_iter()
             .find(|suite| suite.name().eq_ignore_ascii_case(text))
-            .ok_or(UnknownSuite)
+            .ok_or(KeyError::UnknownSuite)
     }
 }
 
@@ -239,7 +225,7 @@ mod tests {
             assert_eq!(suite.name().parse::<Suite>(), Ok(suite));
             assert_eq!(suite.name().to_uppercase().parse::<Suite>(), Ok(suite));
         }
-        assert_eq!("aes-128-gcm".parse::<Suite>(), Err(UnknownSuite));
+        assert_eq!("aes-128-gcm".parse::<Suite>(), Err(KeyError::UnknownSuite));
     }
 
     /// AEAD_XChaCha20_Poly1305 known answer from draft-irtf-cfrg-xchacha
