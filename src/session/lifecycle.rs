@@ -51,7 +51,7 @@ pub struct Session<T> {
     pub(super) incoming: Incoming,
     pub(super) state: State<T>,
     pub(super) dirty: bool,
-    pub(super) renew: bool,
+    pub(super) touched: bool,
     pub(super) destroyed: bool,
     /// A refresh the handler did not ask for failed on this request.
     pub(super) refresh_skipped: bool,
@@ -328,12 +328,12 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
     /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
     /// session.touch();
-    /// assert!(session.save().unwrap().set_cookie.is_empty(), "nothing to renew");
+    /// assert!(session.save().unwrap().set_cookie.is_empty(), "nothing to touch");
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn touch(&mut self) {
         self.open();
-        self.renew = true;
+        self.touched = true;
     }
 
     /// The session's metadata, once it has been sealed before.

@@ -305,7 +305,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
             incoming,
             state: State::Pending,
             dirty: false,
-            renew: false,
+            touched: false,
             destroyed: false,
             refresh_skipped: false,
             rejection: None,

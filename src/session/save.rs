@@ -223,7 +223,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                     },
                     Some(meta) => {
                         let refresh = self.dirty
-                            || self.renew
+                            || self.touched
                             || (!self.refresh_skipped
                                 && (*needs_reseal
                                     || idle_refresh_due(
@@ -250,7 +250,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// Whether the handler asked for a write: changed data, a new or
     /// regenerated session, or `touch()`.
     fn write_requested(&self) -> bool {
-        self.dirty || self.renew || matches!(self.state, State::Active { meta: None, .. })
+        self.dirty || self.touched || matches!(self.state, State::Active { meta: None, .. })
     }
 
     /// Whether the handler looked at or changed the session at all: its
@@ -274,7 +274,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             *needs_reseal = false;
         }
         self.dirty = false;
-        self.renew = false;
+        self.touched = false;
         self.destroyed = false;
         self.incoming.single_present = single;
         self.incoming.chunk_names = (0..chunks).collect();
@@ -361,7 +361,7 @@ fn log_lifecycle<T>(sealed: Option<&SessionMeta>, fresh: bool, session: &Session
             target: crate::error::LOG_TARGET,
             session = ?meta.session_id(),
             key_id,
-            renewed = session.renew,
+            touched = session.touched,
             changed = session.dirty,
             "session re-sealed"
         ),
