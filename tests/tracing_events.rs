@@ -27,6 +27,18 @@ impl Write for Capture {
     }
 }
 
+/// A subscriber that writes every event at `level` or above into a
+/// capture the test reads back.
+fn capturing(level: tracing::Level) -> (Capture, tracing::Dispatch) {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(move || writer.clone())
+        .finish();
+    (capture, tracing::Dispatch::new(subscriber))
+}
+
 impl Capture {
     fn text(&self) -> String {
         String::from_utf8(self.0.lock().expect("lock").clone()).expect("utf8")
@@ -50,14 +62,9 @@ fn cookie_headers(pair: &str) -> HeaderMap {
 
 #[test]
 fn events_name_the_reason_and_never_the_value_or_key() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
+    let (capture, subscriber) = capturing(tracing::Level::DEBUG);
     let key_b64 = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
-    tracing::subscriber::with_default(subscriber, || {
+    tracing::dispatcher::with_default(&subscriber, || {
         let keyring: Keyring = format!("1:{key_b64}").parse().expect("keyring");
         let keys = KeyringHandle::new(keyring);
         let manager = SessionManager::<String>::new(
@@ -125,13 +132,8 @@ fn events_name_the_reason_and_never_the_value_or_key() {
 
 #[test]
 fn dropping_secure_is_announced_at_startup() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let (capture, subscriber) = capturing(tracing::Level::WARN);
+    tracing::dispatcher::with_default(&subscriber, || {
         let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, common::key(1))));
         SessionManager::<String>::new(
             SessionConfig::new(CookieConfig::new("__Host-s")),
@@ -152,19 +154,14 @@ fn dropping_secure_is_announced_at_startup() {
 
 #[test]
 fn aes_gcm_keys_warn_at_half_and_nine_tenths_of_their_seal_budget() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(move || writer.clone())
-        .finish();
+    let (capture, subscriber) = capturing(tracing::Level::WARN);
     let spec = KeySpec::new(4, common::key(4))
         .suite(sealed_session::Suite::Aes256Gcm)
         .seal_budget(10);
     let keys = KeyringHandle::new(Keyring::new(spec));
     let manager = SessionManager::<String>::new(SessionConfig::new(CookieConfig::default()), keys)
         .expect("config");
-    tracing::subscriber::with_default(subscriber, || {
+    tracing::dispatcher::with_default(&subscriber, || {
         for seal in 1..=10 {
             issue(&manager, "x");
             let log = capture.text();
@@ -192,12 +189,7 @@ fn aes_gcm_keys_warn_at_half_and_nine_tenths_of_their_seal_budget() {
 
 #[test]
 fn a_skipped_refresh_is_logged_with_its_kind_and_key() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(move || writer.clone())
-        .finish();
+    let (capture, subscriber) = capturing(tracing::Level::WARN);
     let spec = KeySpec::new(6, common::key(6))
         .suite(sealed_session::Suite::Aes256Gcm)
         .seal_budget(1);
@@ -217,7 +209,7 @@ fn a_skipped_refresh_is_logged_with_its_kind_and_key() {
         ring.promote(7)
     })
     .expect("rotate");
-    tracing::subscriber::with_default(subscriber, || {
+    tracing::dispatcher::with_default(&subscriber, || {
         let mut session = manager.load(&cookie_headers(&pair), Connection::new(None, true));
         assert_eq!(session.get().map(String::as_str), Some("alice"));
         assert!(session.save().expect("no 500").set_cookie.is_empty());
