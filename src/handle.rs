@@ -584,6 +584,12 @@ pub(crate) fn cache_headers<'a>(
 }
 
 impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
+    /// Whether the handler looked at the session.
+    #[cfg(feature = "tower")]
+    pub(crate) fn was_opened(&self) -> bool {
+        self.lock("was_opened").session.was_opened()
+    }
+
     /// Saves the session after the handler answered and decides the
     /// response's fate; logs what the client is not told.
     pub(crate) fn verdict(self) -> Verdict {
@@ -860,16 +866,14 @@ mod tests {
         let handle = handle::<u32>();
         handle.set(1);
         let other = handle.clone();
-        handle.with(|_| {
+        // Another thread asks while this one holds the session: it waits
+        // for the lock and then reads, rather than being refused.
+        let waiter = handle.with(|_| {
             let waiter = std::thread::spawn(move || other.get());
             std::thread::sleep(std::time::Duration::from_millis(20));
-            drop(waiter);
+            waiter
         });
-        let other = handle.clone();
-        assert_eq!(
-            std::thread::spawn(move || other.get()).join().ok(),
-            Some(Some(1))
-        );
+        assert_eq!(waiter.join().ok(), Some(Some(1)));
     }
 
     #[test]

@@ -275,7 +275,9 @@ impl Watch {
     }
 
     fn clear(&mut self) {
-        self.reported = None;
+        if self.reported.take().is_none() {
+            return;
+        }
         *self
             .status
             .problem

@@ -103,7 +103,6 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 }
                 Err(err) if !requested => {
                     self.skip_refresh(&err);
-                    outcome.set_cookie.clear();
                     return Ok(outcome);
                 }
                 Err(err) => return Err(err),

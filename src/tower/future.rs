@@ -51,17 +51,15 @@ where
         let mut response = match result {
             Ok(response) => response,
             Err(err) => {
-                // No response to carry the cookies: say so, so that the
-                // error is mapped to a response inside this layer.
-                if let Verdict::Pass { set_cookie, .. } = handle.verdict()
-                    && !set_cookie.is_empty()
-                {
+                // No response to carry the session's cookies: it is not
+                // saved. Say so when the handler used it, so that errors get
+                // mapped to responses inside this layer.
+                if handle.was_opened() {
                     tracing::warn!(
                         target: crate::error::LOG_TARGET,
-                        dropped = set_cookie.len(),
-                        "the inner service failed, so the session's Set-Cookie values \
-                         are lost: turn errors into responses inside SessionLayer \
-                         (e.g. with HandleErrorLayer)"
+                        "the inner service failed with an error, so the session is not \
+                         saved: turn errors into responses inside SessionLayer (e.g. with \
+                         HandleErrorLayer)"
                     );
                 }
                 return Poll::Ready(Err(err));
