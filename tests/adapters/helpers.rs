@@ -54,6 +54,15 @@ pub(crate) fn manager(keys: KeyringHandle) -> SessionManager<Account> {
     manager_with(keys, SessionConfig::new(CookieConfig::default()))
 }
 
+/// Logs alice in through the test app with `client`.
+pub(crate) async fn login(client: &Client, server: &Server) -> Response {
+    client
+        .post(server.url("/login/alice"))
+        .send()
+        .await
+        .expect("login")
+}
+
 pub(crate) fn browser() -> Client {
     Client::builder()
         .cookie_store(true)

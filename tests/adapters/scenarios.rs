@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::common::{self, TestClock};
 use crate::helpers::{
-    Kind, bare_client, browser, captured_log, key_id_of, keyring, log_contains, manager,
+    Kind, bare_client, browser, captured_log, key_id_of, keyring, log_contains, login, manager,
     manager_with, session_pair, set_cookies, start, text,
 };
 use crate::hostile::{Rng, adversarial_cookie_headers};
@@ -33,11 +33,7 @@ pub(crate) async fn caching_headers_follow_the_session(kind: Kind) {
     assert!(untouched.headers().get(CACHE_CONTROL).is_none());
     assert!(untouched.headers().get(VARY).is_none());
 
-    let login = client
-        .post(server.url("/login/alice"))
-        .send()
-        .await
-        .expect("login");
+    let login = login(&client, &server).await;
     assert_eq!(login.headers()[CACHE_CONTROL], "no-store");
     assert_eq!(login.headers()[VARY], "Cookie");
 
@@ -63,11 +59,7 @@ pub(crate) async fn caching_headers_follow_the_session(kind: Kind) {
 pub(crate) async fn a_failing_handler_still_sends_the_logout(kind: Kind) {
     let server = start(kind, manager(KeyringHandle::new(keyring(1, 1)))).await;
     let client = browser();
-    client
-        .post(server.url("/login/alice"))
-        .send()
-        .await
-        .expect("login");
+    login(&client, &server).await;
     let failed = client
         .post(server.url("/logout/failing"))
         .send()
@@ -109,11 +101,7 @@ pub(crate) async fn login_dashboard_logout(kind: Kind) {
         .expect("dash");
     assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
 
-    let login = client
-        .post(server.url("/login/alice"))
-        .send()
-        .await
-        .expect("login");
+    let login = login(&client, &server).await;
     assert_eq!(login.status(), StatusCode::OK);
     let cookie = set_cookies(&login);
     assert_eq!(cookie.len(), 1, "{cookie:?}");
@@ -197,11 +185,7 @@ pub(crate) async fn bad_cookies_are_empty_sessions_and_indistinguishable(kind: K
     let server = start(kind, served.clone()).await;
     let client = bare_client();
 
-    let login = client
-        .post(server.url("/login/alice"))
-        .send()
-        .await
-        .expect("login");
+    let login = login(&client, &server).await;
     let good = session_pair(&login);
     let value = good.split_once('=').expect("pair").1.to_owned();
 
@@ -345,11 +329,7 @@ pub(crate) async fn unhandled_save_errors_are_bare_500s(kind: Kind) {
     let keys = KeyringHandle::new(keyring(1, 1));
     let server = start(kind, manager(keys)).await;
     let client = browser();
-    client
-        .post(server.url("/login/alice"))
-        .send()
-        .await
-        .expect("login");
+    login(&client, &server).await;
 
     let response = client
         .post(server.url("/big/unhandled"))
@@ -374,11 +354,7 @@ pub(crate) async fn handlers_can_handle_save_errors(kind: Kind) {
     let keys = KeyringHandle::new(keyring(1, 1));
     let server = start(kind, manager(keys)).await;
     let client = browser();
-    client
-        .post(server.url("/login/alice"))
-        .send()
-        .await
-        .expect("login");
+    login(&client, &server).await;
 
     let response = client
         .post(server.url("/big/handled"))
@@ -507,11 +483,7 @@ pub(crate) async fn concurrent_clients_keep_their_own_sessions(kind: Kind) {
 pub(crate) async fn concurrent_requests_of_one_client_never_corrupt(kind: Kind) {
     let server = Arc::new(start(kind, manager(KeyringHandle::new(keyring(1, 1)))).await);
     let client = bare_client();
-    let login = client
-        .post(server.url("/login/alice"))
-        .send()
-        .await
-        .expect("login");
+    let login = login(&client, &server).await;
     let cookie = session_pair(&login);
     let tasks: Vec<_> = (0..20)
         .map(|_| {
@@ -545,11 +517,7 @@ pub(crate) async fn runtime_rotation_keeps_clients_logged_in(kind: Kind) {
     let keys = KeyringHandle::new(keyring(1, 1));
     let server = start(kind, manager(keys.clone())).await;
     let client = bare_client();
-    let login = client
-        .post(server.url("/login/alice"))
-        .send()
-        .await
-        .expect("login");
+    let login = login(&client, &server).await;
     let under_1 = session_pair(&login);
     assert_eq!(key_id_of(&under_1), 1);
 
@@ -658,11 +626,7 @@ pub(crate) async fn idle_expiry_is_enforced_by_the_server(kind: Kind) {
     )
     .await;
     let client = browser();
-    client
-        .post(server.url("/login/alice"))
-        .send()
-        .await
-        .expect("login");
+    login(&client, &server).await;
     clock.advance(Duration::from_secs(20 * 60));
     let refreshed = client
         .get(server.url("/dashboard"))
