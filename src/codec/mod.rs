@@ -419,7 +419,7 @@ impl Codec {
         meta: &SessionMeta,
         data: &T,
     ) -> Result<String, Error> {
-        self.seal_with(&mut OsRandom, keyring, meta, data, |_| 0)
+        self.seal_with(&mut OsRandom, keyring, meta, data, |_| Ok(()), |_| 0)
     }
 
     /// Seals for a value split over `parts(len)` cookies (0 for one
@@ -430,22 +430,26 @@ impl Codec {
         keyring: &Keyring,
         meta: &SessionMeta,
         data: &T,
+        check: impl FnOnce(&[u8]) -> Result<(), ErrorKind>,
         parts: impl FnOnce(usize) -> u8,
     ) -> Result<(String, u8), Error> {
         let mut chosen = 0;
-        let value = self.seal_with(&mut OsRandom, keyring, meta, data, |len| {
+        let value = self.seal_with(&mut OsRandom, keyring, meta, data, check, |len| {
             chosen = parts(len);
             chosen
         })?;
         Ok((value, chosen))
     }
 
+    /// Seals `data`; `check` sees the encoded plaintext envelope before any
+    /// seal budget or randomness is spent on it.
     pub(crate) fn seal_with<T: Serialize + ?Sized>(
         &self,
         rng: &mut impl RandomSource,
         keyring: &Keyring,
         meta: &SessionMeta,
         data: &T,
+        check: impl FnOnce(&[u8]) -> Result<(), ErrorKind>,
         parts: impl FnOnce(usize) -> u8,
     ) -> Result<String, Error> {
         let entry = keyring.primary_entry();
@@ -457,6 +461,7 @@ impl Codec {
         buf.extend_from_slice(&entry.id.to_be_bytes());
         buf.resize(body_start, 0);
         let mut buf = envelope::encode_into(buf, meta, data)?;
+        check(buf.get(body_start..).unwrap_or_default()).map_err(fail)?;
         self.size_hint
             .store(buf.len().saturating_sub(body_start), Ordering::Relaxed);
 
@@ -788,7 +793,7 @@ mod tests {
         let codec = Codec::new("s").unwrap();
         let meta = SessionMeta::new(Lifetimes::default()).unwrap();
         let err = codec
-            .seal_with(&mut FailingRng, &keyring, &meta, &1u8, |_| 0)
+            .seal_with(&mut FailingRng, &keyring, &meta, &1u8, |_| Ok(()), |_| 0)
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Rng);
     }
@@ -799,7 +804,7 @@ mod tests {
         let codec = Codec::new("s").unwrap();
         let meta = SessionMeta::new(Lifetimes::default()).unwrap();
         let value = codec
-            .seal_with(&mut OsRandom, &keyring, &meta, &1u8, |_| 2)
+            .seal_with(&mut OsRandom, &keyring, &meta, &1u8, |_| Ok(()), |_| 2)
             .unwrap();
         let now = SystemTime::now();
         assert!(codec.open_parts(&keyring, &value, now, 2).is_ok());
@@ -938,7 +943,7 @@ mod tests {
         let err = codec.open_parts(&keyring, &single, now, 0).unwrap_err();
         assert_eq!((err.kind(), err.key_id()), (ErrorKind::TooLarge, None));
         let chunked = codec
-            .seal_with(&mut OsRandom, &keyring, &meta, &data, |_| 3)
+            .seal_with(&mut OsRandom, &keyring, &meta, &data, |_| Ok(()), |_| 3)
             .unwrap();
         assert!(codec.open_parts(&keyring, &chunked, now, 3).is_ok());
         // Exactly 4096 - len(name) characters still pass the cap.

@@ -145,13 +145,23 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ) -> Result<(Vec<HeaderValue>, u8), SessionError> {
         let config = &self.shared.config;
         let name = config.cookie.name();
-        if matches!(self.state, State::Active { meta: None, .. }) {
-            check_round_trip(data)?;
-        }
+        // A new session's data must come back from its own encoding, or
+        // every later request would lose the session: say so at the first
+        // seal (a login), not as silent logouts afterwards.
+        let fresh = matches!(self.state, State::Active { meta: None, .. });
+        let round_trips = |plain: &[u8]| {
+            if !fresh {
+                return Ok(());
+            }
+            crate::envelope::decode_meta(plain)
+                .and_then(|(_, bytes)| crate::envelope::decode_canonical::<T>(bytes))
+                .map(drop)
+                .map_err(|_| ErrorKind::DataRoundTrip)
+        };
         let (value, parts) = self
             .shared
             .codec
-            .seal_split(&self.keyring, meta, data, |len| {
+            .seal_split(&self.keyring, meta, data, round_trips, |len| {
                 parts_for(len, name, config.max_chunks)
             })
             .map_err(|err| too_large_or_seal(&self.shared, err))?;
@@ -299,20 +309,6 @@ fn too_large_or_seal<T>(shared: &Shared<T>, err: Error) -> SessionError {
         }),
         _ => SessionError::Seal(err),
     }
-}
-
-/// A new session's data must come back from its own encoding, or every
-/// later request would lose the session: say so at the first seal (a
-/// login), not as silent logouts afterwards.
-fn check_round_trip<T: Serialize + DeserializeOwned>(data: &T) -> Result<(), SessionError> {
-    let failed = || SessionError::Seal(Error::new(ErrorKind::DataRoundTrip));
-    let bytes = zeroize::Zeroizing::new(
-        postcard::to_allocvec(data)
-            .map_err(|_| SessionError::Seal(Error::new(ErrorKind::PayloadEncode)))?,
-    );
-    crate::envelope::decode_canonical::<T>(&bytes)
-        .map(drop)
-        .map_err(|_| failed())
 }
 
 fn set_cookie_error(err: SetCookieError) -> SessionError {
