@@ -47,6 +47,10 @@
 //! - `axum`: `tower`, plus [`SessionHandle`] as an axum extractor;
 //! - `actix-web`: [`actix::SessionMiddleware`], plus [`SessionHandle`] as an
 //!   actix-web extractor;
+//! - `migrate`: [`migrate`], reading the cookies of the session crate an
+//!   application used before (cookie-rs jars, axum-extra, actix-session,
+//!   tower-sessions, Rocket) and re-sealing them, so that switching logs
+//!   nobody out; brings in the `cookie` crate and `serde_json`;
 //! - `tracing`: events for deployment problems, rejected cookies (kind and
 //!   key id only) and unsaved sessions; enabled by both adapters.
 //!
@@ -145,6 +149,9 @@ pub mod fuzzing;
 mod handle;
 pub mod keys;
 pub mod limits;
+#[cfg(feature = "migrate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "migrate")))]
+pub mod migrate;
 mod proxy;
 mod session;
 

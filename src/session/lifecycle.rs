@@ -56,6 +56,8 @@ pub struct Session<T> {
     /// A refresh the handler did not ask for failed on this request.
     pub(super) refresh_skipped: bool,
     pub(super) rejection: Option<InvalidCookie>,
+    #[cfg(feature = "migrate")]
+    pub(super) legacy: super::legacy::Incoming,
 }
 
 impl<T> fmt::Debug for Session<T> {
@@ -120,6 +122,15 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             }
             self.state = state;
             self.rejection = None;
+            #[cfg(feature = "migrate")]
+            self.legacy_superseded(&shared);
+            return;
+        }
+        #[cfg(feature = "migrate")]
+        if !matches!(last_rejection, Some(InvalidCookie::Ambiguous))
+            && let Some(state) = self.open_legacy(&shared)
+        {
+            self.state = state;
             return;
         }
         #[cfg(feature = "tracing")]

@@ -35,6 +35,8 @@ pub(super) struct Shared<T> {
     /// Refreshes and re-seals the handler did not ask for that failed and
     /// were skipped; shared by every clone of the manager.
     pub(super) skipped_refreshes: Arc<AtomicU64>,
+    #[cfg(feature = "migrate")]
+    pub(super) legacy: Option<Arc<super::legacy::Legacy<T>>>,
 }
 
 impl<T> Clone for Shared<T> {
@@ -48,6 +50,8 @@ impl<T> Clone for Shared<T> {
             validate: self.validate.clone(),
             not_before: Arc::clone(&self.not_before),
             skipped_refreshes: Arc::clone(&self.skipped_refreshes),
+            #[cfg(feature = "migrate")]
+            legacy: self.legacy.clone(),
         }
     }
 }
@@ -80,7 +84,7 @@ impl<T> Clone for Shared<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SessionManager<T> {
-    shared: Arc<Shared<T>>,
+    pub(super) shared: Arc<Shared<T>>,
 }
 
 impl<T> Clone for SessionManager<T> {
@@ -136,13 +140,15 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
                 validate: None,
                 not_before: Arc::new(AtomicU64::new(0)),
                 skipped_refreshes: Arc::new(AtomicU64::new(0)),
+                #[cfg(feature = "migrate")]
+                legacy: None,
             }),
         })
     }
 
     /// A copy of the shared state to change while building; clones of
     /// this manager taken earlier keep what they had.
-    fn rebuilt(mut self, change: impl FnOnce(&mut Shared<T>)) -> Self {
+    pub(super) fn rebuilt(mut self, change: impl FnOnce(&mut Shared<T>)) -> Self {
         let mut shared = Shared::clone(&self.shared);
         change(&mut shared);
         self.shared = Arc::new(shared);
@@ -309,6 +315,8 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
             destroyed: false,
             refresh_skipped: false,
             rejection: None,
+            #[cfg(feature = "migrate")]
+            legacy: super::legacy::read(shared.legacy.as_deref(), headers),
         }
     }
 

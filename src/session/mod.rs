@@ -14,6 +14,8 @@
 
 mod config;
 mod error;
+#[cfg(feature = "migrate")]
+mod legacy;
 mod lifecycle;
 mod manager;
 mod map;

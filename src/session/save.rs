@@ -51,6 +51,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn save(&mut self) -> Result<ResponseCookies, SessionError> {
+        let outcome = self.save_sealed();
+        #[cfg(feature = "migrate")]
+        let outcome = outcome.map(|outcome| self.remove_legacy(outcome));
+        outcome
+    }
+
+    fn save_sealed(&mut self) -> Result<ResponseCookies, SessionError> {
         let shared = Arc::clone(&self.shared);
         let shared = &*shared;
         let config = &shared.config;
