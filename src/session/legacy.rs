@@ -130,7 +130,9 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
         };
         Ok(self.rebuilt(|s| s.legacy = Some(Arc::new(legacy))))
     }
+}
 
+impl<T> SessionManager<T> {
     /// Legacy cookies migrated and refused so far, by source and reason,
     /// across this manager and its clones (all zero without
     /// [`with_legacy_cookies`](Self::with_legacy_cookies)).
