@@ -38,3 +38,18 @@ pub fn read_cookies(headers: &http::HeaderMap, name: &str, max_chunks: u8) -> In
         single_present: incoming.single_present,
     }
 }
+
+/// Opens a legacy cookie's value as the session layer does before mapping
+/// it (features `fuzzing` and `migrate`).
+///
+/// # Errors
+///
+/// Why the value does not become a legacy session.
+#[cfg(feature = "migrate")]
+pub fn decode_legacy(
+    cookie: &crate::migrate::LegacyCookie,
+    value: &str,
+    now: std::time::SystemTime,
+) -> Result<crate::migrate::LegacySession, crate::migrate::LegacyRejection> {
+    crate::migrate::decode(cookie, value, now)
+}

@@ -129,3 +129,17 @@ pub fn assert_no_echo(input: &str, shown: &str) {
         }
     }
 }
+
+/// The `legacy` target's key, as the peers build it (`Key::from` of these
+/// 64 public, test-only bytes).
+pub const LEGACY_MASTER: [u8; 64] = [0x4c; 64];
+
+/// The legacy cookie of `source` the `legacy` target opens: its peer's
+/// default name (`user` for string-shaped sources) and [`LEGACY_MASTER`].
+pub fn legacy_cookie(
+    source: sealed_session::migrate::LegacySource,
+) -> sealed_session::migrate::LegacyCookie {
+    use sealed_session::migrate::{LegacyCookie, LegacyKey};
+    let key = LegacyKey::from_master(&LEGACY_MASTER).expect("64 bytes");
+    LegacyCookie::new(source, source.default_cookie_name().unwrap_or("user")).key(key)
+}

@@ -123,3 +123,12 @@ pub fn proxy_input(data: &[u8]) -> Option<ProxyInput> {
     }
     Some(input)
 }
+
+/// The `legacy` target's input: the first byte chooses the source
+/// (`% 9`, in the order of `LegacySource::ALL`), the rest is the text.
+pub fn legacy_input(data: &[u8]) -> Option<(sealed_session::migrate::LegacySource, String)> {
+    use sealed_session::migrate::LegacySource;
+    let (first, rest) = data.split_first()?;
+    let source = LegacySource::ALL[usize::from(*first) % LegacySource::ALL.len()];
+    Some((source, String::from_utf8_lossy(rest).into_owned()))
+}

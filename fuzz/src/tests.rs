@@ -164,3 +164,23 @@ fn proxy_headers_seeds_reach_their_checks() {
 fn regenerate_seed_corpus() {
     seeds::write_all();
 }
+
+/// The committed `legacy` seeds, cookies the peers minted under the fixed
+/// legacy key, open at the target's clock with the source's shape.
+#[test]
+fn legacy_seeds_open() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/legacy");
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("legacy corpus") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("seed");
+        let (source, value) = legacy_input(&bytes).expect("a source byte");
+        let session = sealed_session::fuzzing::decode_legacy(&legacy_cookie(source), &value, now())
+            .unwrap_or_else(|reason| panic!("{}: {reason}", path.display()));
+        assert_eq!(session.source(), source);
+        seen.push(source);
+    }
+    for source in sealed_session::migrate::LegacySource::ALL {
+        assert!(seen.contains(&source), "no seed for {source}");
+    }
+}

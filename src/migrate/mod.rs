@@ -19,7 +19,7 @@
 //! | `ActixSessionPrivate`, `ActixSessionSigned` | actix-session's `CookieSessionStore` | [`LegacySession::get`] by key |
 //! | `TowerSessionsPrivate`, `TowerSessionsSigned` | tower-sessions-cookie-store | [`LegacySession::get`] by key, and [`LegacySession::expires_at`] |
 //!
-//! `MIGRATING.md` in the repository walks through each peer: its
+//! The guide below (`MIGRATING.md`) walks through each peer: its
 //! configuration here, the API it maps to, and the rollout.
 //!
 //! # Example
@@ -40,6 +40,8 @@
 //! assert_eq!(manager.legacy_stats().migrated(), 0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+#![doc = include_str!("../../MIGRATING.md")]
 
 mod decode;
 mod stats;
