@@ -12,9 +12,10 @@
 #      `src/<file>.rs::<path>::<name>`    unit test, or a doctest named by
 #                                         the function it documents
 #      `fuzz/fuzz_targets/<target>.rs`    fuzz target
+#      `interop/tests/<file>.rs::<name>`  test of the interop package
 #    A reference with `::` needs the file and a `fn <name>` in it (<name> is
 #    the last segment). A backticked path without `::` under tests/, src/,
-#    fuzz/, examples/, deploy/, scripts/, benches/ or .ci/ must exist.
+#    fuzz/, interop/, examples/, deploy/, scripts/, benches/ or .ci/ must exist.
 # 2. Every requirement id of the checklist (../shared/SECURITY_CHECKLIST.md,
 #    or the file named by $SECURITY_CHECKLIST) must have a row in the
 #    section's tables, and every row must name a checklist id or one of
@@ -54,7 +55,7 @@ refs=$(grep -o '`[^`]*`' <<<"$section" | sed 's/^`//; s/`$//' | sort -u || true)
 while IFS= read -r ref; do
     [ -n "$ref" ] || continue
     case "$ref" in
-    tests/*.rs::* | src/*.rs::* | fuzz/*.rs::*)
+    tests/*.rs::* | src/*.rs::* | fuzz/*.rs::* | interop/*.rs::*)
         references=$((references + 1))
         file=${ref%%::*}
         name=${ref##*::}
@@ -70,7 +71,7 @@ while IFS= read -r ref; do
         references=$((references + 1))
         [ -f "$ref" ] || problems+=("$ref: no such fuzz target")
         ;;
-    tests/* | src/* | fuzz/* | examples/* | deploy/* | scripts/* | benches/* | .ci/*)
+    tests/* | src/* | fuzz/* | interop/* | examples/* | deploy/* | scripts/* | benches/* | .ci/*)
         references=$((references + 1))
         [ -e "$ref" ] || problems+=("$ref: no such file")
         ;;
