@@ -19,7 +19,9 @@ use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 use sealed_session::adapter::Connection;
 use sealed_session::migrate::{LegacyConfig, LegacyCookie, LegacyKey, LegacySession, LegacySource};
-use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap};
+use sealed_session::{
+    CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager, SessionMap,
+};
 
 const MASTER: [u8; 64] = [0x2a; 64];
 const HTTPS: Connection = Connection::new(None, true);
@@ -68,11 +70,12 @@ fn bench(c: &mut Criterion) {
 
     // The sealed cookie the migration writes, for the normal request.
     let mut session = manager.load(&legacy, HTTPS);
+    let data = session.get().expect("migrated").clone();
     let saved = session.save().unwrap().set_cookie;
     assert_eq!(saved.len(), 2, "sealed cookie and legacy removal");
     let sealed = headers(saved[0].to_str().unwrap().split(';').next().unwrap());
-    let data = session.get().unwrap().clone();
     assert_eq!(request(&manager, &sealed), 0);
+    assert_eq!(request(&manager, &legacy), 2);
 
     let mut group = c.benchmark_group("request");
     group.bench_function("normal (open sealed)", |b| {

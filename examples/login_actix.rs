@@ -100,6 +100,11 @@ fn main() -> Result<(), common::Error> {
     // Every configuration mistake stops the program here, with the fix.
     let manager =
         SessionManager::<SessionMap>::new(common::session_config()?, keys.handle.clone())?;
+    let manager = common::with_legacy(manager, |user| {
+        let mut map = SessionMap::default();
+        map.insert("user", &user).ok()?;
+        Some(map)
+    })?;
     let address = common::bind_address()?;
     let instance = common::instance();
     tracing::info!("{instance} listening on http://{address}");

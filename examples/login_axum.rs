@@ -119,6 +119,7 @@ async fn main() -> Result<(), common::Error> {
     let keys = common::keyring()?;
     // Every configuration mistake stops the program here, with the fix.
     let manager = SessionManager::new(common::session_config()?, keys.handle.clone())?;
+    let manager = common::with_legacy(manager, |user| Some(Account { user }))?;
     let address = common::bind_address()?;
     let instance = common::instance();
     let listener = tokio::net::TcpListener::bind(address).await?;

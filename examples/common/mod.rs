@@ -179,3 +179,60 @@ pub(crate) fn page(title: &str, body: &str, instance: &str) -> String {
         escape(instance)
     )
 }
+
+/// With `LEGACY_SOURCE` set (e.g. `actix-session-private`, see
+/// `LegacySource::as_str`), also reads the cookie the app's previous
+/// session crate wrote and re-seals it, for `LEGACY_SUNSET_DAYS` (default
+/// 30) days: `LEGACY_KEY` is the base64 of the previous crate's 64-byte
+/// key, `LEGACY_COOKIE` the cookie's name (default: the crate's). The
+/// user name is the legacy string, or its `user` entry. Needs the
+/// `migrate` feature.
+pub(crate) fn with_legacy<T>(
+    manager: sealed_session::SessionManager<T>,
+    account: fn(String) -> Option<T>,
+) -> Result<sealed_session::SessionManager<T>, Error>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    let Ok(source) = std::env::var("LEGACY_SOURCE") else {
+        return Ok(manager);
+    };
+    #[cfg(not(feature = "migrate"))]
+    {
+        let _ = account;
+        Err(
+            format!("LEGACY_SOURCE={source:?} needs the example built with the migrate feature")
+                .into(),
+        )
+    }
+    #[cfg(feature = "migrate")]
+    {
+        use base64::Engine as _;
+        use sealed_session::migrate::{LegacyConfig, LegacyCookie, LegacyKey, LegacySource};
+        let source = LegacySource::ALL
+            .into_iter()
+            .find(|s| s.as_str() == source)
+            .ok_or_else(|| format!("LEGACY_SOURCE={source:?} is not a legacy source"))?;
+        let name = match std::env::var("LEGACY_COOKIE") {
+            Ok(name) => name,
+            Err(_) => source
+                .default_cookie_name()
+                .ok_or("LEGACY_COOKIE: the legacy cookie's name")?
+                .to_owned(),
+        };
+        let key = base64::engine::general_purpose::STANDARD.decode(
+            std::env::var("LEGACY_KEY").map_err(|_| "LEGACY_KEY: base64 of the legacy key")?,
+        )?;
+        let days: u64 = std::env::var("LEGACY_SUNSET_DAYS").map_or(Ok(30), |d| d.parse())?;
+        let sunset = std::time::SystemTime::now() + Duration::from_secs(days * 86_400);
+        let config = LegacyConfig::new(sunset)
+            .cookie(LegacyCookie::new(source, name).key(LegacyKey::from_master(&key)?));
+        Ok(manager.with_legacy_cookies(config, move |legacy| {
+            let user = legacy
+                .text()
+                .map(str::to_owned)
+                .or_else(|| legacy.get::<String>("user"))?;
+            account(user)
+        })?)
+    }
+}

@@ -5,6 +5,8 @@
 //! jar) with the same session data: a user id, a role list and a name
 //! with non-ASCII characters, and returns the `Set-Cookie` it wrote.
 
+pub mod app;
+
 use std::convert::Infallible;
 
 use axum::response::IntoResponse as _;
