@@ -17,13 +17,18 @@
 #
 # Environment:
 #   E2E_PORT_BASE    default 18000: apps on +81 +82 (round robin), +83
-#                    (untrusted proxy range), +85 +86 (one key file each);
-#                    nginx on +443/+80, and +444/+79 without X-Forwarded-Proto;
+#                    (untrusted proxy range), +85 +86 (one key file each),
+#                    +87 (the migration flow's apps, started by the driver);
+#                    nginx on +443/+80, +444/+79 without X-Forwarded-Proto,
+#                    and +445/+78 in front of +87;
 #                    chromedriver on the first free port from +1515
 #   E2E_WRK_SECONDS  default 12
+#   E2E_FLOWS        the driver's flows to run, space-separated (default: all;
+#                    `target/e2e/e2e-driver list` names them)
 #   E2E_KEEP=1       keep the temporary directory (always kept on failure)
 #   E2E_ALL_FEATURES=1  build the examples with --all-features (as the
 #                    tests do) instead of only the features they require
+#                    (plus `migrate`, for the migration flow)
 #   CARGO_TARGET_DIR where the examples and the driver are built (default
 #                    target/, the workspace's; the driver with the e2e profile)
 
@@ -36,10 +41,13 @@ APP_B_PORT=$((BASE + 82))
 UNTRUSTED_PORT=$((BASE + 83))
 SPLIT_A_PORT=$((BASE + 85))
 SPLIT_B_PORT=$((BASE + 86))
+MIGRATE_PORT=$((BASE + 87))
 TLS_PORT=$((BASE + 443))
 PLAIN_PORT=$((BASE + 80))
 TLS_NO_XFP_PORT=$((BASE + 444))
 PLAIN_NO_XFP_PORT=$((BASE + 79))
+MIGRATE_TLS_PORT=$((BASE + 445))
+MIGRATE_PLAIN_PORT=$((BASE + 78))
 WRK_SECONDS=${E2E_WRK_SECONDS:-12}
 # Bounds for each kind of wait, in seconds.
 START_TIMEOUT=30
@@ -285,11 +293,28 @@ render_no_xfp() {
     grep -qF "listen 127.0.0.1:$TLS_NO_XFP_PORT ssl" "$2" || fail "no-xfp config has no TLS listener"
 }
 
+# The same site in front of the migration flow's port only: the driver
+# starts a legacy app there, then the example that migrates its cookies.
+render_migrate() {
+    sed -e 's/sealed_session_app/sealed_session_migrate/g' \
+        -e "/server 127.0.0.1:$APP_B_PORT /d" \
+        -e "s#server 127.0.0.1:$APP_A_PORT #server 127.0.0.1:$MIGRATE_PORT #" \
+        -e "s#listen 127.0.0.1:$TLS_PORT #listen 127.0.0.1:$MIGRATE_TLS_PORT #" \
+        -e "s#listen 127.0.0.1:$PLAIN_PORT;#listen 127.0.0.1:$MIGRATE_PLAIN_PORT;#" \
+        -e "s#\$host:$TLS_PORT#\$host:$MIGRATE_TLS_PORT#" \
+        -e "s#$WORK/nginx/logs/site\\.#$WORK/nginx/logs/migrate.#g" \
+        "$1" >"$2"
+    grep -qF "server 127.0.0.1:$MIGRATE_PORT " "$2" || fail "migrate config has no upstream on $MIGRATE_PORT"
+    ! grep -qE "server 127.0.0.1:($APP_A_PORT|$APP_B_PORT) " "$2" || fail "migrate config still reaches the main apps"
+    grep -qF "listen 127.0.0.1:$MIGRATE_TLS_PORT ssl" "$2" || fail "migrate config has no TLS listener"
+}
+
 write_nginx_conf() {
     local n=$WORK/nginx
     mkdir -p "$n/conf" "$n/logs" "$n/tmp"
     render_site "$n/conf/sealed-session.conf"
     render_no_xfp "$n/conf/sealed-session.conf" "$n/conf/no-xfp.conf"
+    render_migrate "$n/conf/sealed-session.conf" "$n/conf/migrate.conf"
     cat >"$n/conf/nginx.conf" <<EOF
 daemon off;
 worker_processes 2;
@@ -305,6 +330,7 @@ http {
     scgi_temp_path $n/tmp/scgi;
     include $n/conf/sealed-session.conf;
     include $n/conf/no-xfp.conf;
+    include $n/conf/migrate.conf;
 }
 EOF
     # Workers run as an unprivileged user when nginx starts as root: they
@@ -340,6 +366,8 @@ build_all() {
     local example features
     say "-- e2e driver (profile e2e)"
     (cd "$ROOT" && cargo build --locked -p sealed-session-e2e --profile e2e)
+    say "-- legacy apps (actix-session, axum-extra) for the migration flow"
+    (cd "$ROOT" && cargo build --locked -p sealed-session-interop --bins)
     for example in "$@"; do
         if [[ ${E2E_ALL_FEATURES:-0} == 1 ]]; then
             # Reuses a build made for the tests (same feature set).
@@ -347,8 +375,10 @@ build_all() {
             (cd "$ROOT" && cargo build --example "$example" --all-features)
             continue
         fi
+        # migrate: the migration flow starts the example with a legacy key.
         features=$(features_for "$example")
-        say "-- $example (features: ${features:-none})"
+        features=${features:+$features,}migrate
+        say "-- $example (features: $features)"
         (cd "$ROOT" && cargo build --example "$example" ${features:+--features "$features"})
     done
 }
@@ -365,7 +395,7 @@ suite() {
 
     local port
     for port in $APP_A_PORT $APP_B_PORT $UNTRUSTED_PORT $SPLIT_A_PORT $SPLIT_B_PORT $TLS_PORT $PLAIN_PORT \
-        $TLS_NO_XFP_PORT $PLAIN_NO_XFP_PORT; do
+        $TLS_NO_XFP_PORT $PLAIN_NO_XFP_PORT $MIGRATE_PORT $MIGRATE_TLS_PORT $MIGRATE_PLAIN_PORT; do
         ! port_open "$port" || fail "port $port is already in use (set E2E_PORT_BASE to move every port)"
     done
 
@@ -435,9 +465,15 @@ suite() {
     export E2E_SPLIT_KEYS_A=$split_a E2E_SPLIT_KEYS_B=$split_b
     export E2E_SPLIT_LOG_A=$logs/split-a.log E2E_SPLIT_LOG_B=$logs/split-b.log
     export E2E_WRK_SCRIPT=$ROOT/e2e/wrk/dashboard.lua E2E_WRK_SECONDS=$WRK_SECONDS E2E_WRK_LOG=$logs/wrk.log
+    export E2E_MIGRATE_BASE="https://127.0.0.1:$MIGRATE_TLS_PORT" E2E_MIGRATE_BIND="127.0.0.1:$MIGRATE_PORT"
+    export E2E_MIGRATE_LOG_DIR=$logs E2E_APP_BIN=$APP_BIN
+    export E2E_LEGACY_ACTIX_BIN=$(target_dir)/debug/legacy-actix E2E_LEGACY_AXUM_BIN=$(target_dir)/debug/legacy-axum
+    E2E_LEGACY_KEY=$(openssl rand -base64 64 | tr -d '\n')
+    export E2E_LEGACY_KEY
 
     CURRENT="$example: flows"
-    run_driver run
+    # shellcheck disable=SC2086 # a list of flow names
+    run_driver run ${E2E_FLOWS:-}
 
     CURRENT="$example: done"
     stop_all

@@ -16,6 +16,7 @@ use crate::http::Http;
 
 mod load;
 mod login;
+mod migrate;
 mod missing_xfp;
 mod nginx_config;
 mod rotation;
@@ -33,7 +34,7 @@ pub(crate) struct Flow {
     pub(crate) about: &'static str,
 }
 
-pub(crate) const ALL: [Flow; 7] = [
+pub(crate) const ALL: [Flow; 8] = [
     Flow {
         name: "nginx",
         label: "nginx config",
@@ -75,6 +76,12 @@ pub(crate) const ALL: [Flow; 7] = [
         label: "flow 5",
         browser: None,
         about: "wrk through nginx while the key rotates: no error, no lost session",
+    },
+    Flow {
+        name: "migrate",
+        label: "flow 6",
+        browser: Some("chromium-3"),
+        about: "logged in on an actix-session app, then an axum-extra PrivateCookieJar app: replaced by the example with the legacy key, one reload, still logged in, the jar holds only the sealed cookie",
     },
 ];
 
@@ -136,6 +143,7 @@ impl Ctx {
             "rotation" => rotation::run(self, &self.client()?).await,
             "split" => split_keys::run(self).await,
             "load" => load::run(self).await,
+            "migrate" => migrate::run(self, &self.client()?).await,
             other => Err(format!("no flow named {other:?}").into()),
         };
         if let (Err(_), Some((_, client))) = (&result, &self.browser) {
