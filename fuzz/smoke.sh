@@ -64,7 +64,7 @@ for target in $targets; do
     )
     case "$target" in
     open | header) args+=("-dict=$fuzz_dir/dict/open.dict") ;;
-    keyring_parse | cookie_header | proxy_headers) args+=("-dict=$fuzz_dir/dict/$target.dict") ;;
+    keyring_parse | cookie_header | proxy_headers | legacy) args+=("-dict=$fuzz_dir/dict/$target.dict") ;;
     esac
 
     echo "==> $target: ${seconds}s"
