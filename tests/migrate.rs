@@ -282,3 +282,53 @@ fn legacy_names_cannot_clash_with_the_sealed_cookie() {
         Err(LegacyConfigError::Cookie(_))
     ));
 }
+
+#[derive(Clone, Default)]
+struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn logs_say_when_the_window_ends_and_name_kinds_never_values() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let good = legacy_value("user", "alice-secret-name");
+    let mut forged = good.clone().into_bytes();
+    forged[20] ^= 1;
+    let forged = String::from_utf8(forged).unwrap();
+    tracing::dispatcher::with_default(&tracing::Dispatch::new(subscriber), || {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let manager = manager(later(), &calls);
+        for value in [&good, &forged] {
+            let mut session = manager.load(&headers(&format!("user={value}")), HTTPS);
+            session.get();
+            session.save().unwrap();
+        }
+    });
+    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("until the sunset") && text.contains("days_left=0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("session migrated from a legacy cookie"),
+        "{text}"
+    );
+    assert!(text.contains("reason=\"unopened\""), "{text}");
+    assert!(text.contains("source=\"cookie-private\""), "{text}");
+    for secret in [good.as_str(), forged.as_str(), "alice-secret-name"] {
+        assert!(!text.contains(secret), "a value in the log: {text}");
+    }
+}
