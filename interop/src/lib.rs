@@ -113,7 +113,7 @@ impl Minted {
         self.pair().split_once('=').map_or("", |(_, v)| v)
     }
 
-    /// The `Path` attribute the peer set, if any.
+    /// The value of attribute `name` (e.g. `Path`) the peer set, if any.
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.set_cookie.split(';').skip(1).find_map(|a| {
             let (k, v) = a.trim().split_once('=')?;
