@@ -137,6 +137,7 @@
 
 pub mod codec;
 mod cookie;
+pub mod csrf;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -162,7 +163,7 @@ pub mod actix;
 pub mod tower;
 
 pub use cookie::{CookieConfig, SameSite};
-pub use envelope::{Lifetimes, SessionId, SessionMeta};
+pub use envelope::{Lifetimes, ProfileId, SessionId, SessionMeta};
 pub use error::{ConfigError, Error, ErrorKind};
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 pub use handle::SessionHandle;
@@ -171,8 +172,16 @@ pub use keyring::{KeyId, KeySpec, Keyring};
 pub use keyring_handle::KeyringHandle;
 pub use proxy::ProxyTrust;
 pub use session::{
-    InsecurePolicy, InvalidCookie, SessionConfig, SessionError, SessionManager, SessionMap,
+    InsecurePolicy, InvalidCookie, Profile, SessionConfig, SessionError, SessionManager,
+    SessionMap,
 };
+
+/// Flash messages: one-shot notices that survive exactly one redirect
+/// ([`Session::push_flash`](adapter::Session::push_flash),
+/// [`Session::take_flash`](adapter::Session::take_flash)).
+pub mod flash {
+    pub use crate::session::flash::{FlashMessage, Level};
+}
 pub use suite::Suite;
 
 /// For framework adapters and custom integrations: the session of one

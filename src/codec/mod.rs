@@ -41,8 +41,9 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use self::envelope::{SessionMeta, unix_secs};
+pub(crate) use self::wire::BASE64;
 use self::wire::{
-    BASE64, HEADER_LEN, MAX_AAD_LEN, aad_tail, decode_header, decoded_len, encoded_len,
+    HEADER_LEN, MAX_AAD_LEN, aad_tail, decode_header, decoded_len, encoded_len,
 };
 use crate::error::{ConfigError, Error, ErrorKind};
 use crate::keyring::{KeyId, Keyring};

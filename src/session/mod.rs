@@ -14,9 +14,12 @@
 
 mod config;
 mod error;
+pub(crate) mod flash;
 mod lifecycle;
 mod manager;
 mod map;
+mod payload;
+mod profile;
 mod save;
 
 use std::net::IpAddr;
@@ -27,6 +30,7 @@ pub use error::{InsecureContext, InvalidCookie, SessionError};
 pub use lifecycle::Session;
 pub use manager::SessionManager;
 pub use map::SessionMap;
+pub use profile::Profile;
 pub use save::ResponseCookies;
 
 /// The connection a request arrived on, as the server sees it.
