@@ -412,9 +412,11 @@ impl CsrfProtection {
 /// ```
 pub fn is_form(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        ct.split(';').next().is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
     })
 }
 
@@ -469,6 +471,143 @@ fn form_decode(bytes: &[u8]) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// A fresh CSRF token of the request's session, for a form field or a
+/// page's header; the `CsrfToken` extractor of the axum and actix-web
+/// adapters hands one to a handler behind their CSRF middleware. Every
+/// extraction masks the session's secret afresh.
+///
+/// ```
+/// use sealed_session::csrf::CsrfToken;
+/// let token = CsrfToken::from("abc".to_owned());
+/// assert_eq!(format!(r#"<input type="hidden" name="csrf_token" value="{token}">"#),
+///            r#"<input type="hidden" name="csrf_token" value="abc">"#);
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct CsrfToken(String);
+
+impl CsrfToken {
+    /// The token's text (base64url, safe in HTML attributes and headers).
+    ///
+    /// ```
+    /// # use sealed_session::csrf::CsrfToken;
+    /// assert_eq!(CsrfToken::from("t".to_owned()).as_str(), "t");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for CsrfToken {
+    fn from(token: String) -> Self {
+        Self(token)
+    }
+}
+
+impl fmt::Display for CsrfToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for CsrfToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CsrfToken(<redacted>)")
+    }
+}
+
+/// What the adapters' CSRF middleware needs of the request's session,
+/// whatever its data type.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) trait CsrfSession: Send + Sync {
+    fn mint(&self) -> Result<String, Error>;
+    fn verify(&self, token: &str) -> bool;
+    fn https(&self) -> bool;
+}
+
+/// The request's session, for the `CsrfToken` extractors.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+#[derive(Clone)]
+pub(crate) struct CsrfMint(pub(crate) std::sync::Arc<dyn CsrfSession>);
+
+/// The middleware's decision before reading any body.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) enum Precheck {
+    /// Nothing to check, or the header's token is valid.
+    Pass,
+    /// The token can only be in the urlencoded form body.
+    ReadForm,
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+impl CsrfProtection {
+    /// Both lines of defence that need no body.
+    pub(crate) fn precheck(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        session: &dyn CsrfSession,
+    ) -> Result<Precheck, CsrfRejection> {
+        if !self.applies_to(method, path) {
+            return Ok(Precheck::Pass);
+        }
+        self.check_origin(method, headers, session.https())?;
+        if let Some(token) = self.token_from_headers(headers) {
+            return if session.verify(token) {
+                Ok(Precheck::Pass)
+            } else {
+                Err(CsrfRejection::InvalidToken)
+            };
+        }
+        let content_type = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if is_form(content_type) {
+            Ok(Precheck::ReadForm)
+        } else {
+            Err(CsrfRejection::MissingToken)
+        }
+    }
+
+    /// The token check on a urlencoded body.
+    pub(crate) fn check_form(
+        &self,
+        body: &[u8],
+        session: &dyn CsrfSession,
+    ) -> Result<(), CsrfRejection> {
+        match self.token_from_form(body) {
+            Some(token) if session.verify(&token) => Ok(()),
+            Some(_) => Err(CsrfRejection::InvalidToken),
+            None => Err(CsrfRejection::MissingToken),
+        }
+    }
+}
+
+/// Logs a refused request: the reason, the method and the path, never a
+/// token or a cookie.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) fn log_refusal(reason: CsrfRejection, method: &Method, path: &str) {
+    tracing::warn!(
+        target: crate::error::LOG_TARGET,
+        reason = ?reason,
+        %method,
+        path,
+        "request refused by CSRF protection: {reason}"
+    );
+}
+
+/// Logs a CSRF middleware placed where no session is: a configuration
+/// mistake, answered with a bare 500.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) fn log_missing_session() {
+    tracing::error!(
+        target: crate::error::LOG_TARGET,
+        "the CSRF middleware found no session of its data type: wrap it inside the session \
+         middleware of the same type (in axum, add the CSRF layer before the SessionLayer; in \
+         actix-web, wrap CsrfMiddleware before SessionMiddleware)"
+    );
 }
 
 /// A masked token for `secret`: base64url(pad ‖ pad ⊕ secret).
@@ -530,7 +669,10 @@ mod tests {
         for at in [0, TOKEN_LEN / 2, TOKEN_LEN - 2] {
             let mut bytes = token.clone().into_bytes();
             bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
-            assert!(!verify(&SECRET, core::str::from_utf8(&bytes).unwrap()), "flip at {at}");
+            assert!(
+                !verify(&SECRET, core::str::from_utf8(&bytes).unwrap()),
+                "flip at {at}"
+            );
         }
         // The unmasked secret itself (a token with an all-zero pad) works
         // only as a properly encoded token, never as raw hex or text.
@@ -557,8 +699,22 @@ mod tests {
             (&[host, ("sec-fetch-site", "none")], true),
             (&[host, ("sec-fetch-site", "same-site")], false),
             (&[host, ("sec-fetch-site", "cross-site")], false),
-            (&[host, ("sec-fetch-site", "cross-site"), ("origin", "https://partner.example")], true),
-            (&[host, ("sec-fetch-site", "cross-site"), ("origin", "https://partner.example:443")], true),
+            (
+                &[
+                    host,
+                    ("sec-fetch-site", "cross-site"),
+                    ("origin", "https://partner.example"),
+                ],
+                true,
+            ),
+            (
+                &[
+                    host,
+                    ("sec-fetch-site", "cross-site"),
+                    ("origin", "https://partner.example:443"),
+                ],
+                true,
+            ),
             (&[host, ("origin", "https://app.example:8443")], true),
             (&[host, ("origin", "https://APP.example:8443")], true),
             (&[host, ("origin", "http://app.example:8443")], false),
@@ -570,23 +726,40 @@ mod tests {
         ];
         for (pairs, ok) in cases {
             let headers = headers(pairs);
-            assert_eq!(csrf.check_origin(&Method::POST, &headers, true).is_ok(), *ok, "{pairs:?}");
+            assert_eq!(
+                csrf.check_origin(&Method::POST, &headers, true).is_ok(),
+                *ok,
+                "{pairs:?}"
+            );
             for method in [Method::PUT, Method::PATCH, Method::DELETE] {
-                assert_eq!(csrf.check_origin(&method, &headers, true).is_ok(), *ok, "{method} {pairs:?}");
+                assert_eq!(
+                    csrf.check_origin(&method, &headers, true).is_ok(),
+                    *ok,
+                    "{method} {pairs:?}"
+                );
             }
             for method in [Method::GET, Method::HEAD, Method::OPTIONS] {
-                assert!(csrf.check_origin(&method, &headers, true).is_ok(), "{method} is safe");
+                assert!(
+                    csrf.check_origin(&method, &headers, true).is_ok(),
+                    "{method} is safe"
+                );
             }
         }
         let fixed = CsrfProtection::new().origin("https://app.example").unwrap();
-        let proxied = headers(&[("host", "127.0.0.1:8081"), ("origin", "https://app.example")]);
+        let proxied = headers(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "https://app.example"),
+        ]);
         assert!(fixed.check_origin(&Method::POST, &proxied, false).is_ok());
     }
 
     #[test]
     fn form_fields_are_decoded() {
         let csrf = CsrfProtection::new();
-        assert_eq!(csrf.token_from_form(b"a=1&csrf_token=x+y%21"), Some("x y!".into()));
+        assert_eq!(
+            csrf.token_from_form(b"a=1&csrf_token=x+y%21"),
+            Some("x y!".into())
+        );
         assert_eq!(csrf.token_from_form(b"csrf_token"), Some(String::new()));
         assert_eq!(csrf.token_from_form(b"csrf_tokenx=1&a=2"), None);
         assert_eq!(csrf.token_from_form(b"csrf_token=%zz"), None);

@@ -14,8 +14,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::envelope::{ProfileId, SessionId, SessionMeta};
-use crate::flash::{FlashMessage, Level};
 use crate::error::Error;
+use crate::flash::{FlashMessage, Level};
 use crate::session::{InvalidCookie, Session, SessionError, SessionMap};
 
 /// A request's session, shared between the handler and the middleware that
@@ -466,7 +466,9 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// assert!(!handle.verify_csrf_token("forged"));
     /// ```
     pub fn verify_csrf_token(&self, token: &str) -> bool {
-        self.lock("verify_csrf_token").session.verify_csrf_token(token)
+        self.lock("verify_csrf_token")
+            .session
+            .verify_csrf_token(token)
     }
 
     /// The session's id and times, once it has been sealed before.
@@ -760,6 +762,21 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
                 Verdict::InternalError
             }
         }
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+impl<T: Serialize + DeserializeOwned + Send> crate::csrf::CsrfSession for SessionHandle<T> {
+    fn mint(&self) -> Result<String, Error> {
+        self.csrf_token()
+    }
+
+    fn verify(&self, token: &str) -> bool {
+        self.verify_csrf_token(token)
+    }
+
+    fn https(&self) -> bool {
+        self.lock("csrf").session.is_https()
     }
 }
 

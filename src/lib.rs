@@ -172,8 +172,7 @@ pub use keyring::{KeyId, KeySpec, Keyring};
 pub use keyring_handle::KeyringHandle;
 pub use proxy::ProxyTrust;
 pub use session::{
-    InsecurePolicy, InvalidCookie, Profile, SessionConfig, SessionError, SessionManager,
-    SessionMap,
+    InsecurePolicy, InvalidCookie, Profile, SessionConfig, SessionError, SessionManager, SessionMap,
 };
 
 /// Flash messages: one-shot notices that survive exactly one redirect

@@ -82,8 +82,14 @@ fn open_as_type(codec: &Codec, ring: &Keyring, v: &Value, value: &str) -> Result
         }
         other => panic!("unknown data type {other}"),
     };
-    assert_eq!(csrf.map(|s| hex(&s)).as_deref(), v["csrf_secret_hex"].as_str());
-    assert_eq!(Value::from(flash.iter().map(flash_json).collect::<Vec<_>>()), v["flash"]);
+    assert_eq!(
+        csrf.map(|s| hex(&s)).as_deref(),
+        v["csrf_secret_hex"].as_str()
+    );
+    assert_eq!(
+        Value::from(flash.iter().map(flash_json).collect::<Vec<_>>()),
+        v["flash"]
+    );
     Ok(data.unwrap_or(Value::Null))
 }
 
@@ -264,7 +270,10 @@ fn valid_vectors_follow_the_documented_layout() {
         let flash = v["flash"].as_array().expect("flash");
         varint(flash.len() as u64, &mut payload);
         for message in flash {
-            varint(message["level_index"].as_u64().expect("level"), &mut payload);
+            varint(
+                message["level_index"].as_u64().expect("level"),
+                &mut payload,
+            );
             let text = text(message, "text");
             varint(text.len() as u64, &mut payload);
             payload.extend_from_slice(text.as_bytes());
@@ -439,7 +448,8 @@ fn valid_vectors_open_in_a_default_session_manager() {
                 "string" | "none" => {
                     load::<String>(config, v, &file).map(|(d, f)| (d.map(Value::from), f))?
                 }
-                _ => load::<SessionMap>(config, v, &file).map(|(d, f)| (d.map(|m| map_json(&m)), f))?,
+                _ => load::<SessionMap>(config, v, &file)
+                    .map(|(d, f)| (d.map(|m| map_json(&m)), f))?,
             };
             assert_eq!(
                 Value::from(flash.iter().map(flash_json).collect::<Vec<_>>()),

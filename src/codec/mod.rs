@@ -42,9 +42,7 @@ use zeroize::Zeroizing;
 
 use self::envelope::{SessionMeta, unix_secs};
 pub(crate) use self::wire::BASE64;
-use self::wire::{
-    HEADER_LEN, MAX_AAD_LEN, aad_tail, decode_header, decoded_len, encoded_len,
-};
+use self::wire::{HEADER_LEN, MAX_AAD_LEN, aad_tail, decode_header, decoded_len, encoded_len};
 use crate::error::{ConfigError, Error, ErrorKind};
 use crate::keyring::{KeyId, Keyring};
 use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};

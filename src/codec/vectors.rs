@@ -10,10 +10,10 @@ use serde::Serialize;
 use crate::codec::{Codec, MAX_AAD_LEN, seal_plaintext};
 use crate::envelope::{self, Lifetimes, SessionMeta};
 use crate::error::ErrorKind;
+use crate::flash::{FlashMessage, Level};
 use crate::keyring::Keyring;
 use crate::limits::BROWSER_COOKIE_LIMIT;
 use crate::rng::testing::FixedRng;
-use crate::flash::{FlashMessage, Level};
 use crate::session::SessionMap;
 use crate::suite::Suite;
 
@@ -230,7 +230,9 @@ impl Data {
 
 /// The envelope: metadata, then the payload's bytes.
 fn plaintext(meta: &SessionMeta, payload: &[u8]) -> Vec<u8> {
-    let mut out = envelope::encode_into(Vec::new(), meta, &()).unwrap().to_vec();
+    let mut out = envelope::encode_into(Vec::new(), meta, &())
+        .unwrap()
+        .to_vec();
     out.extend_from_slice(payload);
     out
 }
@@ -798,8 +800,12 @@ fn every_invalid_vector_fails_as_recorded() {
             at(case["now"].as_u64().unwrap()),
         );
         let err = match case["data_type"].as_str().unwrap() {
-            "string" => codec.open_at::<Payload<String>>(&ring, value, now).map(drop),
-            _ => codec.open_at::<Payload<SessionMap>>(&ring, value, now).map(drop),
+            "string" => codec
+                .open_at::<Payload<String>>(&ring, value, now)
+                .map(drop),
+            _ => codec
+                .open_at::<Payload<SessionMap>>(&ring, value, now)
+                .map(drop),
         }
         .unwrap_err();
         assert_eq!(

@@ -13,9 +13,9 @@ use zeroize::Zeroizing;
 use crate::cookie_header::Incoming;
 use crate::envelope::{ProfileId, SessionId, SessionMeta};
 use crate::error::{Error, ErrorKind};
-use crate::rng::OsRandom;
 use crate::keyring::Keyring;
 use crate::proxy::SchemeDecision;
+use crate::rng::OsRandom;
 
 use super::InvalidCookie;
 use super::flash::{FlashMessage, Level};
@@ -483,7 +483,9 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     pub fn id(&mut self) -> Result<Option<SessionId>, Error> {
         self.open();
         match &mut self.state {
-            State::Active { meta: Some(meta), .. } => Ok(Some(*meta.session_id())),
+            State::Active {
+                meta: Some(meta), ..
+            } => Ok(Some(*meta.session_id())),
             State::Active { extras, .. } => match extras.new_id {
                 Some(id) => Ok(Some(id)),
                 None => {

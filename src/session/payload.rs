@@ -88,7 +88,10 @@ mod tests {
             data: Some(&5u32),
         });
         let (split, data) = decode::<u32>(&bytes).unwrap();
-        assert_eq!((split.csrf_secret, split.flash, data), (Some(secret), flash.to_vec(), Some(5)));
+        assert_eq!(
+            (split.csrf_secret, split.flash, data),
+            (Some(secret), flash.to_vec(), Some(5))
+        );
 
         let anonymous = encode::<u32>(&PayloadRef {
             csrf_secret: None,
@@ -106,7 +109,11 @@ mod tests {
             &[0, 1, 5, 0, 0],    // level out of range
             &[0, 0, 1, 0x85, 0], // overlong data
         ] {
-            assert_eq!(decode::<u32>(bad).err(), Some(ErrorKind::PayloadDecode), "{bad:?}");
+            assert_eq!(
+                decode::<u32>(bad).err(),
+                Some(ErrorKind::PayloadDecode),
+                "{bad:?}"
+            );
         }
         for cut in 0..bytes.len() {
             assert!(decode::<u32>(&bytes[..cut]).is_err(), "cut at {cut}");

@@ -17,8 +17,8 @@ use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_COOKIE_LIFETIME};
 
 use super::config::chunk_len;
 use super::lifecycle::{Plan, Session, State, idle_refresh_due};
-use super::payload::{self, PayloadRef};
 use super::manager::Shared;
+use super::payload::{self, PayloadRef};
 use super::{InsecureContext, InsecurePolicy, SessionError};
 
 impl<T: Serialize + DeserializeOwned> Session<T> {
@@ -306,6 +306,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     #[cfg(any(feature = "tower", feature = "actix-web"))]
     pub(crate) fn was_opened(&self) -> bool {
         !matches!(self.state, State::Pending)
+    }
+
+    /// Whether the request counts as HTTPS (see
+    /// [`ProxyTrust`](crate::ProxyTrust)).
+    #[cfg(any(feature = "axum", feature = "actix-web"))]
+    pub(crate) fn is_https(&self) -> bool {
+        self.scheme.is_https()
     }
 
     /// Records that the browser now holds what `outcome` sent: later saves
