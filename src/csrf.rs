@@ -23,8 +23,11 @@
 //!
 //! The framework adapters apply both (`tower::CsrfLayer` for axum,
 //! `actix::CsrfMiddleware`): a refused request is a bare `403 Forbidden`,
-//! and the reason is logged. Paths that receive requests from other sites
-//! by design (webhooks) can be exempted.
+//! and the reason is logged; every response to a checked request carries
+//! `Vary: Origin, Sec-Fetch-Site`. Paths that receive requests from other
+//! sites by design (webhooks) can be exempted. `Referer` is not consulted:
+//! every browser that lacks `Sec-Fetch-Site` sends `Origin` on unsafe
+//! requests, and `Referer` is often stripped by privacy settings.
 //!
 //! What it does not cover: a script running on the application's own
 //! origin (XSS) can read tokens and send same-origin requests; `GET`
@@ -530,6 +533,10 @@ pub(crate) trait CsrfSession: Send + Sync {
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 #[derive(Clone)]
 pub(crate) struct CsrfMint(pub(crate) std::sync::Arc<dyn CsrfSession>);
+
+/// What the adapters add to `Vary` on every response to a checked request.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) const VARY_CSRF: &str = "Origin, Sec-Fetch-Site";
 
 /// The middleware's decision before reading any body.
 #[cfg(any(feature = "axum", feature = "actix-web"))]

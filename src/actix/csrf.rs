@@ -17,8 +17,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::csrf::{
-    CsrfMint, CsrfProtection, CsrfRejection, CsrfSession, CsrfToken, Precheck, log_missing_session,
-    log_refusal,
+    CsrfMint, CsrfProtection, CsrfRejection, CsrfSession, CsrfToken, Precheck, VARY_CSRF,
+    log_missing_session, log_refusal,
 };
 use crate::handle::SessionHandle;
 use crate::session::SessionMap;
@@ -163,17 +163,23 @@ where
             } else {
                 Ok(())
             };
-            match verdict {
-                Ok(()) => service
-                    .call(request)
-                    .await
-                    .map(ServiceResponse::map_into_left_body),
+            let checked = protection.applies_to(&method, &path);
+            let mut response = match verdict {
+                Ok(()) => service.call(request).await?.map_into_left_body(),
                 Err(reason) => {
                     log_refusal(reason, &method, &path);
                     let bare = HttpResponse::Forbidden().finish();
-                    Ok(request.into_response(bare).map_into_right_body())
+                    request.into_response(bare).map_into_right_body()
                 }
+            };
+            if checked {
+                // The answer depended on these request headers.
+                response.headers_mut().append(
+                    actix_web::http::header::VARY,
+                    actix_web::http::header::HeaderValue::from_static(VARY_CSRF),
+                );
             }
+            Ok(response)
         })
     }
 }

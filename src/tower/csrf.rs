@@ -13,14 +13,15 @@ use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use http::{Request, StatusCode};
+use http::{HeaderValue, Request, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::csrf::{
-    CsrfMint, CsrfProtection, CsrfSession, CsrfToken, Precheck, log_missing_session, log_refusal,
+    CsrfMint, CsrfProtection, CsrfSession, CsrfToken, Precheck, VARY_CSRF, log_missing_session,
+    log_refusal,
 };
 use crate::handle::SessionHandle;
 use crate::session::SessionMap;
@@ -170,13 +171,21 @@ where
                 }
                 Err(reason) => Err(reason),
             };
-            match verdict {
-                Ok(request) => inner.call(request).await,
+            let checked = protection.applies_to(&method, &path);
+            let mut response = match verdict {
+                Ok(request) => inner.call(request).await?,
                 Err(reason) => {
                     log_refusal(reason, &method, &path);
-                    Ok(StatusCode::FORBIDDEN.into_response())
+                    StatusCode::FORBIDDEN.into_response()
                 }
+            };
+            if checked {
+                // The answer depended on these request headers.
+                response
+                    .headers_mut()
+                    .append(http::header::VARY, HeaderValue::from_static(VARY_CSRF));
             }
+            Ok(response)
         })
     }
 }

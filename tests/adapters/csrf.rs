@@ -228,6 +228,7 @@ async fn send(
         }
         None => "note".to_owned(),
     };
+    let checked = method != Method::GET && !path.starts_with("/hooks/");
     let response = client
         .request(method, server.url(path))
         .headers(headers)
@@ -235,6 +236,17 @@ async fn send(
         .send()
         .await
         .expect("request");
+    let vary: Vec<&str> = response
+        .headers()
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert_eq!(
+        vary.contains(&"Origin, Sec-Fetch-Site"),
+        checked,
+        "Vary on {path}: {vary:?}"
+    );
     let status = response.status();
     (status, response.text().await.expect("body"))
 }

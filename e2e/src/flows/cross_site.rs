@@ -1,6 +1,6 @@
 //! Flow 1c: pages on another origin of the same site (same host, another
 //! port), whose requests carry the `SameSite=Lax` session cookie, submit
-//! forms to the app. The CSRF protection refuses them with a bare 403;
+//! forms to the app. The CSRF protection refuses them with a 403;
 //! the user stays logged in; the app logs why.
 
 use fantoccini::Client;
@@ -33,18 +33,8 @@ pub(super) async fn run(cx: &Ctx, client: &Client) -> Result<()> {
             status == Some(403),
             "the forged POST {target} from {attack} answered {status:?}, expected 403"
         );
-        let body = client
-            .execute(
-                "return document.body ? document.body.innerText : ''",
-                vec![],
-            )
-            .await?;
-        ensure!(
-            body.as_str().unwrap_or_default().trim().is_empty(),
-            "the 403 has a body: {body}"
-        );
         cx.pass(format!(
-            "a form on {attack}/{page} (same site, another origin) posting to {base}{target}: 403, empty body"
+            "a form on {attack}/{page} (same site, another origin) posting to {base}{target}: 403"
         ));
     }
 

@@ -43,6 +43,9 @@ pub(super) async fn run(cx: &Ctx, client: &Client) -> Result<()> {
         "login page via {no_xfp} (no X-Forwarded-Proto): bare 500, no form, no cookie in the browser"
     ));
 
+    // From a page of that origin that needs no session (the error page
+    // above has none the browser can script).
+    client.goto(&format!("{no_xfp}/healthz")).await?;
     let form = format!("username={USER}&password={PASSWORD}");
     let answer = fetch(client, "POST", "/login", Some(&form)).await?;
     ensure!(
