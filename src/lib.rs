@@ -38,15 +38,26 @@
 //!
 //! On top of it, [`SessionManager`] runs the session lifecycle over the
 //! `http` crate's types, and adapters behind cargo features plug it into
-//! frameworks.
+//! frameworks. The session layer also gives every adapter:
+//!
+//! - per-session lifetime [`Profile`]s ("remember me" at login, with
+//!   [`Session::set_profile`](adapter::Session::set_profile)), sealed so
+//!   refreshes keep them, and the session id for logs;
+//! - [`flash`] messages that survive exactly one redirect;
+//! - [`csrf`] protection: an origin check and a session-bound, masked
+//!   token, with `CsrfLayer` / `CsrfMiddleware` and a `CsrfToken`
+//!   extractor in the adapters.
 //!
 //! # Cargo features
 //!
 //! - `tower`: [`tower::SessionLayer`], a middleware for axum, hyper, tonic
 //!   and anything tower;
-//! - `axum`: `tower`, plus [`SessionHandle`] as an axum extractor;
-//! - `actix-web`: [`actix::SessionMiddleware`], plus [`SessionHandle`] as an
-//!   actix-web extractor;
+//! - `axum`: `tower`, plus [`SessionHandle`] and
+//!   [`CsrfToken`](csrf::CsrfToken) as axum extractors and the CSRF layer
+//!   `tower::CsrfLayer`;
+//! - `actix-web`: [`actix::SessionMiddleware`] and
+//!   [`actix::CsrfMiddleware`], plus [`SessionHandle`] and
+//!   [`CsrfToken`](csrf::CsrfToken) as actix-web extractors;
 //! - `tracing`: events for deployment problems, rejected cookies (kind and
 //!   key id only) and unsaved sessions; enabled by both adapters.
 //!

@@ -238,10 +238,10 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 )
             }
         };
-        if let (Some(valid), Some(data)) = (shared.validate.as_ref(), data.as_ref()) {
-            if !valid(&meta, data) {
-                return Err(InvalidCookie::RevokedByValidator);
-            }
+        if let (Some(valid), Some(data)) = (shared.validate.as_ref(), data.as_ref())
+            && !valid(&meta, data)
+        {
+            return Err(InvalidCookie::RevokedByValidator);
         }
         meta.data_version = config.data_version;
         Ok(State::Active {
@@ -425,11 +425,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// ```
     pub fn set_profile(&mut self, profile: ProfileId) {
         self.open();
-        if let State::Active { extras, .. } = &mut self.state {
-            if extras.profile != profile {
-                extras.profile = profile;
-                self.dirty = true;
-            }
+        if let State::Active { extras, .. } = &mut self.state
+            && extras.profile != profile
+        {
+            extras.profile = profile;
+            self.dirty = true;
         }
     }
 

@@ -251,14 +251,16 @@ async fn send(
     (status, response.text().await.expect("body"))
 }
 
+/// Origin headers to send, where the token travels, the expected status.
+type Case<'a> = (Vec<(&'static str, &'a str)>, Token, StatusCode);
+
 pub(crate) async fn unsafe_methods_need_a_same_origin_and_the_session_token(kind: Kind) {
     let server = start(kind).await;
     let (client, token) = session_with_token(&server).await;
     let own = server.base.clone();
     let ok = StatusCode::OK;
     let no = StatusCode::FORBIDDEN;
-    // (origin headers, token, expected)
-    let cases: Vec<(Vec<(&'static str, &str)>, Token, StatusCode)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (vec![], Token::None, no),
         (vec![], Token::Header, ok),
         (vec![], Token::Form, ok),
