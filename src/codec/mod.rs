@@ -760,9 +760,7 @@ pub(crate) fn fuzz_decode_header(encoded: &[u8]) -> Option<(u8, KeyId)> {
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_decode_envelope(plaintext: &[u8]) -> bool {
     envelope::decode_meta(plaintext)
-        .and_then(|(_, data)| {
-            envelope::decode_canonical::<std::collections::BTreeMap<String, Vec<u8>>>(data)
-        })
+        .and_then(|(_, payload)| crate::session::fuzz_decode_payload(payload))
         .is_ok()
 }
 

@@ -33,6 +33,13 @@ pub use map::SessionMap;
 pub use profile::Profile;
 pub use save::ResponseCookies;
 
+/// Decodes a session payload around a string-keyed map, as the session
+/// manager does.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_decode_payload(bytes: &[u8]) -> Result<(), crate::ErrorKind> {
+    payload::decode::<std::collections::BTreeMap<String, Vec<u8>>>(bytes).map(drop)
+}
+
 /// The connection a request arrived on, as the server sees it.
 ///
 /// It decides, with [`SessionConfig::trust_proxies`], whether the request
