@@ -523,16 +523,26 @@ impl fmt::Debug for CsrfToken {
 /// What the adapters' CSRF middleware needs of the request's session,
 /// whatever its data type.
 #[cfg(any(feature = "axum", feature = "actix-web"))]
-pub(crate) trait CsrfSession: Send + Sync {
-    fn mint(&self) -> Result<String, Error>;
+pub(crate) trait CsrfSession: Sync {
     fn verify(&self, token: &str) -> bool;
     fn https(&self) -> bool;
 }
 
-/// The request's session, for the `CsrfToken` extractors.
+/// How the `CsrfToken` extractors find the request's session among the
+/// extensions `E`, whatever its data type: a function the CSRF middleware
+/// of that type leaves there (no allocation beyond the extension's own).
 #[cfg(any(feature = "axum", feature = "actix-web"))]
-#[derive(Clone)]
-pub(crate) struct CsrfMint(pub(crate) std::sync::Arc<dyn CsrfSession>);
+pub(crate) struct CsrfMint<E>(pub(crate) fn(&E) -> Option<Result<String, Error>>);
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+impl<E> Clone for CsrfMint<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+impl<E> Copy for CsrfMint<E> {}
 
 /// What the adapters add to `Vary` on every response to a checked request.
 #[cfg(any(feature = "axum", feature = "actix-web"))]

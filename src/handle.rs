@@ -767,10 +767,6 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
 
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 impl<T: Serialize + DeserializeOwned + Send> crate::csrf::CsrfSession for SessionHandle<T> {
-    fn mint(&self) -> Result<String, Error> {
-        self.csrf_token()
-    }
-
     fn verify(&self, token: &str) -> bool {
         self.verify_csrf_token(token)
     }

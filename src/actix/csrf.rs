@@ -6,10 +6,11 @@ use std::future::{Future, Ready, poll_fn, ready};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::dev::{
+    Extensions, Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready,
+};
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use futures_core::Stream;
@@ -151,15 +152,14 @@ where
                 let bare = HttpResponse::InternalServerError().finish();
                 return Ok(request.into_response(bare).map_into_right_body());
             };
-            let session: Arc<dyn CsrfSession> = Arc::new(session);
             request
                 .extensions_mut()
-                .insert(CsrfMint(Arc::clone(&session)));
+                .insert(CsrfMint::<Extensions>(mint::<T>));
             let method = http::Method::from_bytes(request.method().as_str().as_bytes())
                 .unwrap_or(http::Method::POST);
             let path = request.path().to_owned();
             let verdict = if protection.applies_to(&method, &path) {
-                check(&protection, &method, &path, &mut request, &*session).await
+                check(&protection, &method, &path, &mut request, &session).await
             } else {
                 Ok(())
             };
@@ -239,6 +239,15 @@ async fn read_body(mut payload: Payload, limit: usize) -> Option<Bytes> {
     Some(body.freeze())
 }
 
+/// A token of the session of type `T` among the extensions.
+fn mint<T: Serialize + DeserializeOwned + Send + 'static>(
+    extensions: &Extensions,
+) -> Option<Result<String, crate::Error>> {
+    extensions
+        .get::<SessionHandle<T>>()
+        .map(SessionHandle::csrf_token)
+}
+
 /// A fresh token of the request's session (see [`CsrfToken`]); needs a
 /// [`CsrfMiddleware`] around the handler, or it is a bare `500` and a log
 /// line.
@@ -247,7 +256,14 @@ impl FromRequest for CsrfToken {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(CsrfMint(session)) = request.extensions().get::<CsrfMint>().cloned() else {
+        let minted = {
+            let extensions = request.extensions();
+            extensions
+                .get::<CsrfMint<Extensions>>()
+                .copied()
+                .and_then(|CsrfMint(mint)| mint(&extensions))
+        };
+        let Some(minted) = minted else {
             tracing::error!(
                 target: crate::error::LOG_TARGET,
                 "CsrfToken needs the CsrfMiddleware around the handler"
@@ -258,7 +274,7 @@ impl FromRequest for CsrfToken {
             )
             .into()));
         };
-        ready(session.mint().map(CsrfToken::from).map_err(|err| {
+        ready(minted.map(CsrfToken::from).map_err(|err| {
             tracing::error!(target: crate::error::LOG_TARGET, error = %err, "no CSRF token");
             actix_web::error::InternalError::from_response(
                 "",

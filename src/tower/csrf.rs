@@ -153,18 +153,18 @@ where
                 log_missing_session();
                 return Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response());
             };
-            let session: Arc<dyn CsrfSession> = Arc::new(session);
             request
                 .extensions_mut()
-                .insert(CsrfMint(Arc::clone(&session)));
+                .insert(CsrfMint::<http::Extensions>(mint::<T>));
+            let session: &dyn CsrfSession = &session;
             let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-            let verdict = match protection.precheck(&method, &path, request.headers(), &*session) {
+            let verdict = match protection.precheck(&method, &path, request.headers(), session) {
                 Ok(Precheck::Pass) => Ok(request),
                 Ok(Precheck::ReadForm) => {
                     let (parts, body) = request.into_parts();
                     match axum::body::to_bytes(body, protection.form_limit_bytes()).await {
                         Ok(bytes) => protection
-                            .check_form(&bytes, &*session)
+                            .check_form(&bytes, session)
                             .map(|()| Request::from_parts(parts, Body::from(bytes))),
                         Err(_) => Err(crate::csrf::CsrfRejection::BodyUnreadable),
                     }
@@ -190,20 +190,33 @@ where
     }
 }
 
+/// A token of the session of type `T` among the extensions.
+fn mint<T: Serialize + DeserializeOwned + Send + 'static>(
+    extensions: &http::Extensions,
+) -> Option<Result<String, crate::Error>> {
+    extensions
+        .get::<SessionHandle<T>>()
+        .map(SessionHandle::csrf_token)
+}
+
 /// A fresh token of the request's session (see [`CsrfToken`]); needs a
 /// [`CsrfLayer`] around the handler, or it is a bare `500` and a log line.
 impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
     type Rejection = StatusCode;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let Some(CsrfMint(session)) = parts.extensions.get::<CsrfMint>() else {
+        let minted = parts
+            .extensions
+            .get::<CsrfMint<http::Extensions>>()
+            .and_then(|CsrfMint(mint)| mint(&parts.extensions));
+        let Some(minted) = minted else {
             tracing::error!(
                 target: crate::error::LOG_TARGET,
                 "CsrfToken needs the CsrfLayer around the handler"
             );
             return Err(StatusCode::INTERNAL_SERVER_ERROR);
         };
-        session.mint().map(CsrfToken::from).map_err(|err| {
+        minted.map(CsrfToken::from).map_err(|err| {
             tracing::error!(target: crate::error::LOG_TARGET, error = %err, "no CSRF token");
             StatusCode::INTERNAL_SERVER_ERROR
         })
