@@ -7,8 +7,8 @@
 //!     cargo run --example login_actix --features actix-web
 //! ```
 //!
-//! Same routes and environment as `login_axum` (see
-//! `examples/common/mod.rs`).
+//! Same routes, flash messages, CSRF protection and environment as
+//! `login_axum` (see `examples/common/mod.rs`).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -17,7 +17,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use sealed_session::actix::SessionMiddleware;
+use sealed_session::actix::{CsrfMiddleware, SessionMiddleware};
+use sealed_session::csrf::CsrfToken;
+use sealed_session::flash::Level;
 use sealed_session::{SessionHandle, SessionManager, SessionMap};
 use serde::Deserialize;
 
@@ -25,6 +27,8 @@ use serde::Deserialize;
 struct Login {
     username: String,
     password: String,
+    /// The "remember me" checkbox: present when ticked.
+    remember: Option<String>,
 }
 
 struct Instance(String);
@@ -46,38 +50,52 @@ fn user(session: &SessionHandle) -> Option<String> {
     session.value::<String>("user").ok().flatten()
 }
 
-async fn home(instance: web::Data<Instance>, session: SessionHandle) -> HttpResponse {
+async fn home(
+    instance: web::Data<Instance>,
+    session: SessionHandle,
+    token: CsrfToken,
+) -> HttpResponse {
     html(
         StatusCode::OK,
-        common::home_page(user(&session).as_deref(), &instance.0),
+        common::home_page(
+            user(&session).as_deref(),
+            token.as_str(),
+            &session.take_flash(),
+            &instance.0,
+        ),
     )
 }
 
-async fn login(
-    instance: web::Data<Instance>,
-    session: SessionHandle,
-    form: web::Form<Login>,
-) -> Result<HttpResponse, actix_web::Error> {
+async fn login(session: SessionHandle, form: web::Form<Login>) -> HttpResponse {
     if !common::credentials_ok(&form.username, &form.password) {
-        let body = common::page(
-            "Login failed",
-            "<p id=\"error\">Wrong user or password.</p>",
-            &instance.0,
-        );
-        return Ok(html(StatusCode::UNAUTHORIZED, body));
+        session.push_flash(Level::Error, "Wrong user name or password.");
+        return see_other("/");
     }
     // A new session id on every privilege change: a planted id is worthless.
     session.regenerate();
     if let Err(err) = session.insert("user", &form.username) {
         tracing::error!("cannot store the user in the session: {err}");
-        return Ok(HttpResponse::InternalServerError().finish());
+        return HttpResponse::InternalServerError().finish();
     }
-    Ok(see_other("/dashboard"))
+    if form.remember.is_some() {
+        session.set_profile(common::REMEMBER_ME);
+    }
+    if let Ok(Some(id)) = session.id() {
+        tracing::info!(session = %id, "logged in");
+    }
+    see_other("/dashboard")
 }
 
-async fn dashboard(instance: web::Data<Instance>, session: SessionHandle) -> HttpResponse {
+async fn dashboard(
+    instance: web::Data<Instance>,
+    session: SessionHandle,
+    token: CsrfToken,
+) -> HttpResponse {
     match user(&session) {
-        Some(user) => html(StatusCode::OK, common::dashboard_page(&user, &instance.0)),
+        Some(user) => html(
+            StatusCode::OK,
+            common::dashboard_page(&user, token.as_str(), &session.take_flash(), &instance.0),
+        ),
         None => {
             let body = common::page(
                 "Not logged in",
@@ -91,6 +109,7 @@ async fn dashboard(instance: web::Data<Instance>, session: SessionHandle) -> Htt
 
 async fn logout(session: SessionHandle) -> HttpResponse {
     session.destroy();
+    session.push_flash(Level::Info, "You are logged out.");
     see_other("/")
 }
 
@@ -107,11 +126,13 @@ fn main() -> Result<(), common::Error> {
     })?;
     let address = common::bind_address()?;
     let instance = common::instance();
+    let csrf = common::csrf()?;
     tracing::info!("{instance} listening on http://{address}");
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
             App::new()
                 .app_data(web::Data::new(Instance(instance.clone())))
+                .wrap(CsrfMiddleware::<SessionMap>::new(csrf.clone()))
                 .wrap(SessionMiddleware::new(manager.clone()))
                 .wrap(DefaultHeaders::new().add(("x-instance", instance.clone())))
                 .route("/", web::get().to(home))

@@ -7,8 +7,11 @@
 //! ```
 //!
 //! `/` shows who is logged in, `POST /login` checks the demo credential and
-//! starts a fresh session, `/dashboard` needs a session, `POST /logout` ends
-//! it. See `examples/common/mod.rs` for the environment it reads.
+//! starts a fresh session ("remember me" picks the long-lived profile),
+//! `/dashboard` needs a session, `POST /logout` ends it. A wrong password
+//! and a logout come back as flash messages; every form carries a CSRF
+//! token and the CSRF layer refuses cross-site posts. See
+//! `examples/common/mod.rs` for the environment it reads.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -20,7 +23,9 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use sealed_session::tower::SessionLayer;
+use sealed_session::csrf::{CsrfProtection, CsrfToken};
+use sealed_session::flash::Level;
+use sealed_session::tower::{CsrfLayer, SessionLayer};
 use sealed_session::{SessionHandle, SessionManager};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +39,8 @@ struct Account {
 struct Login {
     username: String,
     password: String,
+    /// The "remember me" checkbox: present when ticked.
+    remember: Option<String>,
 }
 
 #[derive(Clone)]
@@ -41,38 +48,52 @@ struct App {
     instance: String,
 }
 
-async fn home(State(app): State<App>, session: SessionHandle<Account>) -> Html<String> {
+async fn home(
+    State(app): State<App>,
+    session: SessionHandle<Account>,
+    token: CsrfToken,
+) -> Html<String> {
     let account = session.get();
     Html(common::home_page(
         account.as_ref().map(|a| a.user.as_str()),
+        token.as_str(),
+        &session.take_flash(),
         &app.instance,
     ))
 }
 
-async fn login(
-    State(app): State<App>,
-    session: SessionHandle<Account>,
-    Form(form): Form<Login>,
-) -> Response {
+async fn login(session: SessionHandle<Account>, Form(form): Form<Login>) -> Redirect {
     if !common::credentials_ok(&form.username, &form.password) {
-        let body = common::page(
-            "Login failed",
-            "<p id=\"error\">Wrong user or password.</p>",
-            &app.instance,
-        );
-        return (StatusCode::UNAUTHORIZED, Html(body)).into_response();
+        session.push_flash(Level::Error, "Wrong user name or password.");
+        return Redirect::to("/");
     }
     // A new session id on every privilege change: a planted id is worthless.
     session.regenerate();
     session.set(Account {
         user: form.username,
     });
-    Redirect::to("/dashboard").into_response()
+    if form.remember.is_some() {
+        session.set_profile(common::REMEMBER_ME);
+    }
+    if let Ok(Some(id)) = session.id() {
+        tracing::info!(session = %id, "logged in");
+    }
+    Redirect::to("/dashboard")
 }
 
-async fn dashboard(State(app): State<App>, session: SessionHandle<Account>) -> Response {
+async fn dashboard(
+    State(app): State<App>,
+    session: SessionHandle<Account>,
+    token: CsrfToken,
+) -> Response {
     match session.get() {
-        Some(account) => Html(common::dashboard_page(&account.user, &app.instance)).into_response(),
+        Some(account) => Html(common::dashboard_page(
+            &account.user,
+            token.as_str(),
+            &session.take_flash(),
+            &app.instance,
+        ))
+        .into_response(),
         None => {
             let body = common::page(
                 "Not logged in",
@@ -86,10 +107,11 @@ async fn dashboard(State(app): State<App>, session: SessionHandle<Account>) -> R
 
 async fn logout(session: SessionHandle<Account>) -> Redirect {
     session.destroy();
+    session.push_flash(Level::Info, "You are logged out.");
     Redirect::to("/")
 }
 
-fn router(manager: SessionManager<Account>, instance: String) -> Router {
+fn router(manager: SessionManager<Account>, csrf: CsrfProtection, instance: String) -> Router {
     let instance_header =
         HeaderValue::from_str(&instance).unwrap_or(HeaderValue::from_static("app"));
     Router::new()
@@ -98,6 +120,7 @@ fn router(manager: SessionManager<Account>, instance: String) -> Router {
         .route("/dashboard", get(dashboard))
         .route("/logout", post(logout))
         .route("/healthz", get(|| async { "ok" }))
+        .layer(CsrfLayer::<Account>::new(csrf))
         .layer(SessionLayer::new(manager))
         .layer(axum::middleware::map_response(
             move |mut response: Response| {
@@ -126,7 +149,8 @@ async fn main() -> Result<(), common::Error> {
     tracing::info!("{instance} listening on http://{}", listener.local_addr()?);
     axum::serve(
         listener,
-        router(manager, instance).into_make_service_with_connect_info::<SocketAddr>(),
+        router(manager, common::csrf()?, instance)
+            .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await?;
     Ok(())

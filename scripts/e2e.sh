@@ -20,7 +20,8 @@
 #                    (untrusted proxy range), +85 +86 (one key file each),
 #                    +87 (the migration flow's apps, started by the driver);
 #                    nginx on +443/+80, +444/+79 without X-Forwarded-Proto,
-#                    and +445/+78 in front of +87;
+#                    and +446/+78 in front of +87; +445 serves the
+#                    cross-origin attacker pages;
 #                    chromedriver on the first free port from +1515
 #   E2E_WRK_SECONDS  default 12
 #   E2E_FLOWS        the driver's flows to run, space-separated (default: all;
@@ -46,8 +47,9 @@ TLS_PORT=$((BASE + 443))
 PLAIN_PORT=$((BASE + 80))
 TLS_NO_XFP_PORT=$((BASE + 444))
 PLAIN_NO_XFP_PORT=$((BASE + 79))
-MIGRATE_TLS_PORT=$((BASE + 445))
+MIGRATE_TLS_PORT=$((BASE + 446))
 MIGRATE_PLAIN_PORT=$((BASE + 78))
+ATTACK_PORT=$((BASE + 445))
 WRK_SECONDS=${E2E_WRK_SECONDS:-12}
 # Bounds for each kind of wait, in seconds.
 START_TIMEOUT=30
@@ -309,6 +311,28 @@ render_migrate() {
     grep -qF "listen 127.0.0.1:$MIGRATE_TLS_PORT ssl" "$2" || fail "migrate config has no TLS listener"
 }
 
+# Another origin on the same site (same host, another port: browsers send
+# the site's SameSite=Lax cookies along), whose pages submit forms to the
+# app as soon as they load: what the CSRF protection must refuse.
+write_attacker_conf() {
+    local target="https://127.0.0.1:$TLS_PORT"
+    cat >"$1" <<EOF
+server {
+    listen 127.0.0.1:$ATTACK_PORT ssl;
+    server_name 127.0.0.1 localhost;
+    ssl_certificate $WORK/tls/cert.pem;
+    ssl_certificate_key $WORK/tls/key.pem;
+    default_type text/html;
+    location = /logout.html {
+        return 200 '<!doctype html><title>attack</title><form id="f" method="post" action="$target/logout"></form><script>document.getElementById("f").submit()</script>';
+    }
+    location = /login.html {
+        return 200 '<!doctype html><title>attack</title><form id="f" method="post" action="$target/login"><input name="username" value="alice"><input name="password" value="wonderland"></form><script>document.getElementById("f").submit()</script>';
+    }
+}
+EOF
+}
+
 write_nginx_conf() {
     local n=$WORK/nginx
     mkdir -p "$n/conf" "$n/logs" "$n/tmp"
@@ -330,9 +354,11 @@ http {
     scgi_temp_path $n/tmp/scgi;
     include $n/conf/sealed-session.conf;
     include $n/conf/no-xfp.conf;
+    include $n/conf/attacker.conf;
     include $n/conf/migrate.conf;
 }
 EOF
+    write_attacker_conf "$n/conf/attacker.conf"
     # Workers run as an unprivileged user when nginx starts as root: they
     # must reach the temp directories.
     chmod 711 "$WORK"
@@ -395,7 +421,7 @@ suite() {
 
     local port
     for port in $APP_A_PORT $APP_B_PORT $UNTRUSTED_PORT $SPLIT_A_PORT $SPLIT_B_PORT $TLS_PORT $PLAIN_PORT \
-        $TLS_NO_XFP_PORT $PLAIN_NO_XFP_PORT $MIGRATE_PORT $MIGRATE_TLS_PORT $MIGRATE_PLAIN_PORT; do
+        $TLS_NO_XFP_PORT $PLAIN_NO_XFP_PORT $ATTACK_PORT $MIGRATE_PORT $MIGRATE_TLS_PORT $MIGRATE_PLAIN_PORT; do
         ! port_open "$port" || fail "port $port is already in use (set E2E_PORT_BASE to move every port)"
     done
 
@@ -452,6 +478,7 @@ suite() {
     local logs=$WORK/logs
     export E2E_EXAMPLE=$example
     export E2E_BASE="https://127.0.0.1:$TLS_PORT" E2E_BASE_NO_XFP="https://127.0.0.1:$TLS_NO_XFP_PORT"
+    export E2E_ATTACK_BASE="https://127.0.0.1:$ATTACK_PORT"
     export E2E_PLAIN="http://127.0.0.1:$PLAIN_PORT" E2E_CA_CERT=$WORK/tls/cert.pem
     export E2E_WEBDRIVER="http://127.0.0.1:$cd_port" E2E_CHROMIUM E2E_PROFILE_DIR=$WORK
     E2E_CHROMIUM=$(command -v chromium)

@@ -273,6 +273,8 @@ pub enum ConfigError {
     },
     /// The list of ranges is empty.
     NoProxyRanges,
+    /// A CSRF origin that is not `scheme://host[:port]`.
+    CsrfOrigin,
 }
 
 impl fmt::Display for ConfigError {
@@ -306,6 +308,10 @@ impl fmt::Display for ConfigError {
             Self::Chunks => {
                 f.write_str("chunking takes a maximum of 2 to 16 cookies, or 0 for off")
             }
+            Self::CsrfOrigin => f.write_str(
+                "a CSRF origin must be `https://host` or `https://host:port` (http also \
+                 allowed), without path, query or trailing slash, as browsers send it in Origin",
+            ),
             Self::FollowSchemeNotAllowed => f.write_str(
                 "InsecurePolicy::FollowScheme drops Secure on plain HTTP, which __Host-/__Secure- \
                  names, SameSite=None and Partitioned forbid: use a plain name in development, \

@@ -6,7 +6,8 @@ pub fn decode_header(value: &[u8]) -> Option<(u8, crate::KeyId)> {
     crate::codec::fuzz_decode_header(value)
 }
 
-/// Decodes a plaintext envelope whose data is a string-keyed map.
+/// Decodes a plaintext envelope whose payload is the session layer's
+/// around a string-keyed map.
 pub fn decode_envelope(plaintext: &[u8]) -> bool {
     crate::codec::fuzz_decode_envelope(plaintext)
 }

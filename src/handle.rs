@@ -13,8 +13,9 @@ use http::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::envelope::SessionMeta;
+use crate::envelope::{ProfileId, SessionId, SessionMeta};
 use crate::error::Error;
+use crate::flash::{FlashMessage, Level};
 use crate::session::{InvalidCookie, Session, SessionError, SessionMap};
 
 /// A request's session, shared between the handler and the middleware that
@@ -343,6 +344,133 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
         self.lock("renew").session.touch();
     }
 
+    /// Puts the session under another lifetime profile (see
+    /// [`Session::set_profile`]), typically "remember me" at login.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, Lifetimes, Profile, ProfileId, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// const REMEMBER_ME: ProfileId = ProfileId::new(1);
+    /// let config = SessionConfig::new(CookieConfig::default())
+    ///     .profile(REMEMBER_ME, Profile::persistent(Lifetimes::new(Some(Duration::from_secs(30 * 86_400)), None)));
+    /// # let manager = SessionManager::<u8>::new(config, keys).unwrap();
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// handle.regenerate();
+    /// handle.set(1);
+    /// handle.set_profile(REMEMBER_ME);
+    /// assert_eq!(handle.profile(), REMEMBER_ME);
+    /// ```
+    pub fn set_profile(&self, profile: ProfileId) {
+        self.lock("set_profile").session.set_profile(profile);
+    }
+
+    /// The lifetime profile the session lives under.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// assert_eq!(handle.profile(), sealed_session::ProfileId::DEFAULT);
+    /// ```
+    pub fn profile(&self) -> ProfileId {
+        self.lock("profile").session.profile()
+    }
+
+    /// The session's id for logs (see [`Session::id`]); `None` without a
+    /// session.
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::Rng` if a new session's id cannot be drawn.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// assert_eq!(handle.id()?, None);
+    /// handle.set(1);
+    /// assert!(handle.id()?.is_some());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn id(&self) -> Result<Option<SessionId>, Error> {
+        self.lock("id").session.id()
+    }
+
+    /// Adds a flash message for the next request that reads them (see
+    /// [`FlashMessage`](crate::flash::FlashMessage)).
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// use sealed_session::flash::Level;
+    /// handle.push_flash(Level::Success, "Saved.");
+    /// assert_eq!(handle.take_flash().len(), 1);
+    /// assert!(handle.take_flash().is_empty(), "read once");
+    /// ```
+    pub fn push_flash(&self, level: Level, text: impl Into<String>) {
+        self.lock("push_flash").session.push_flash(level, text);
+    }
+
+    /// The flash messages, oldest first, removed from the session.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// assert!(handle.take_flash().is_empty());
+    /// ```
+    pub fn take_flash(&self) -> Vec<FlashMessage> {
+        self.lock("take_flash").session.take_flash()
+    }
+
+    /// A fresh CSRF token of this session for a form field or a header
+    /// (see [`csrf`](crate::csrf)).
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::Rng` if the operating system cannot provide randomness.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// let token = handle.csrf_token()?;
+    /// assert!(handle.verify_csrf_token(&token));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn csrf_token(&self) -> Result<String, Error> {
+        self.lock("csrf_token").session.csrf_token()
+    }
+
+    /// Whether `token` is a CSRF token of this session (constant time).
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionHandle, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
+    /// # let handle = SessionHandle::new(manager.load(&http::HeaderMap::new(), Connection::new(None, true)));
+    /// assert!(!handle.verify_csrf_token("forged"));
+    /// ```
+    pub fn verify_csrf_token(&self, token: &str) -> bool {
+        self.lock("verify_csrf_token")
+            .session
+            .verify_csrf_token(token)
+    }
+
     /// The session's id and times, once it has been sealed before.
     ///
     /// ```
@@ -634,6 +762,17 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
                 Verdict::InternalError
             }
         }
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+impl<T: Serialize + DeserializeOwned + Send> crate::csrf::CsrfSession for SessionHandle<T> {
+    fn verify(&self, token: &str) -> bool {
+        self.verify_csrf_token(token)
+    }
+
+    fn https(&self) -> bool {
+        self.lock("csrf").session.is_https()
     }
 }
 

@@ -38,15 +38,26 @@
 //!
 //! On top of it, [`SessionManager`] runs the session lifecycle over the
 //! `http` crate's types, and adapters behind cargo features plug it into
-//! frameworks.
+//! frameworks. The session layer also gives every adapter:
+//!
+//! - per-session lifetime [`Profile`]s ("remember me" at login, with
+//!   [`Session::set_profile`](adapter::Session::set_profile)), sealed so
+//!   refreshes keep them, and the session id for logs;
+//! - [`flash`] messages that survive exactly one redirect;
+//! - [`csrf`] protection: an origin check and a session-bound, masked
+//!   token, with `CsrfLayer` / `CsrfMiddleware` and a `CsrfToken`
+//!   extractor in the adapters.
 //!
 //! # Cargo features
 //!
 //! - `tower`: [`tower::SessionLayer`], a middleware for axum, hyper, tonic
 //!   and anything tower;
-//! - `axum`: `tower`, plus [`SessionHandle`] as an axum extractor;
-//! - `actix-web`: [`actix::SessionMiddleware`], plus [`SessionHandle`] as an
-//!   actix-web extractor;
+//! - `axum`: `tower`, plus [`SessionHandle`] and
+//!   [`CsrfToken`](csrf::CsrfToken) as axum extractors and the CSRF layer
+//!   `tower::CsrfLayer`;
+//! - `actix-web`: [`actix::SessionMiddleware`] and
+//!   [`actix::CsrfMiddleware`], plus [`SessionHandle`] and
+//!   [`CsrfToken`](csrf::CsrfToken) as actix-web extractors;
 //! - `migrate`: [`migrate`], reading the cookies of the session crate an
 //!   application used before (cookie-rs jars, axum-extra, actix-session,
 //!   tower-sessions, Rocket) and re-sealing them, so that switching logs
@@ -141,6 +152,7 @@
 
 pub mod codec;
 mod cookie;
+pub mod csrf;
 mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -169,7 +181,7 @@ pub mod actix;
 pub mod tower;
 
 pub use cookie::{CookieConfig, SameSite};
-pub use envelope::{Lifetimes, SessionId, SessionMeta};
+pub use envelope::{Lifetimes, ProfileId, SessionId, SessionMeta};
 pub use error::{ConfigError, Error, ErrorKind};
 #[cfg(any(feature = "tower", feature = "actix-web"))]
 pub use handle::SessionHandle;
@@ -178,8 +190,15 @@ pub use keyring::{KeyId, KeySpec, Keyring};
 pub use keyring_handle::KeyringHandle;
 pub use proxy::ProxyTrust;
 pub use session::{
-    InsecurePolicy, InvalidCookie, SessionConfig, SessionError, SessionManager, SessionMap,
+    InsecurePolicy, InvalidCookie, Profile, SessionConfig, SessionError, SessionManager, SessionMap,
 };
+
+/// Flash messages: one-shot notices that survive exactly one redirect
+/// ([`Session::push_flash`](adapter::Session::push_flash),
+/// [`Session::take_flash`](adapter::Session::take_flash)).
+pub mod flash {
+    pub use crate::session::flash::{FlashMessage, Level};
+}
 pub use suite::Suite;
 
 /// For framework adapters and custom integrations: the session of one

@@ -12,9 +12,11 @@ use common::{T0, key};
 use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
 use sealed_session::adapter::{Clock, Connection};
+use sealed_session::flash::{FlashMessage, Level};
 use sealed_session::{
     ConfigError, CookieConfig, ErrorKind, InsecurePolicy, InvalidCookie, KeySpec, Keyring,
-    KeyringHandle, Lifetimes, ProxyTrust, SessionConfig, SessionError, SessionManager, SessionMap,
+    KeyringHandle, Lifetimes, Profile, ProfileId, ProxyTrust, SessionConfig, SessionError,
+    SessionManager, SessionMap,
 };
 use serde::{Deserialize, Serialize};
 
@@ -530,7 +532,10 @@ fn chunking_does_not_raise_the_cap_of_a_single_cookie() {
         .expect("limit");
     for len in [4096 - name.len() - 300, 9000, 12_000] {
         let data = user(&"z".repeat(len * 3 / 4 - 60));
-        let value = codec.seal(&ring, &meta, &data).expect("seal");
+        // The session layer's payload (FORMAT.md): no CSRF secret, no
+        // flash messages, the data.
+        let payload = (None::<[u8; 32]>, Vec::<u8>::new(), Some(&data));
+        let value = codec.seal(&ring, &meta, &payload).expect("seal");
         let fits = value.len() + name.len() <= 4096;
         assert_eq!(fits, len < 4096, "{}", value.len());
         let mut jar = Jar::default();
@@ -1260,4 +1265,302 @@ fn a_data_type_that_cannot_round_trip_is_an_error_at_the_first_seal() {
     let mut session = sorted.load(&HeaderMap::new(), HTTPS);
     session.set((0..8).map(|i| (format!("key{i}"), i)).collect());
     assert_eq!(session.save().expect("round-trips").set_cookie.len(), 1);
+}
+
+// Lifetime profiles ("remember me"), flash messages and CSRF tokens.
+
+const REMEMBER_ME: ProfileId = ProfileId::new(1);
+const DAY: u64 = 86_400;
+
+fn profiles_config() -> SessionConfig {
+    SessionConfig::new(CookieConfig::new("__Host-s"))
+        .default_profile(Profile::browser_session(Lifetimes::default()))
+        .profile(
+            REMEMBER_ME,
+            Profile::persistent(Lifetimes::new(
+                Some(Duration::from_secs(30 * DAY)),
+                Some(Duration::from_secs(7 * DAY)),
+            )),
+        )
+}
+
+fn login_remembered(app: &App, jar: &mut Jar) -> Vec<HeaderValue> {
+    app.request(jar, |s| {
+        s.regenerate();
+        s.set(user("alice"));
+        s.set_profile(REMEMBER_ME);
+    })
+    .1
+}
+
+#[test]
+fn remember_me_is_a_persistent_cookie_and_the_default_a_browser_session_cookie() {
+    let app = app_with(profiles_config());
+    let mut jar = Jar::default();
+    let plain = app.login(&mut jar, "alice");
+    let text = plain[0].to_str().expect("ascii");
+    assert!(
+        !text.contains("Max-Age") && !text.contains("Expires"),
+        "{text}"
+    );
+
+    let mut jar = Jar::default();
+    let remembered = login_remembered(&app, &mut jar);
+    let text = remembered[0].to_str().expect("ascii");
+    assert!(
+        text.contains("Max-Age=604800; Expires="),
+        "the idle limit first: {text}"
+    );
+    let (profile, _) = app.request(&mut jar, |s| s.profile());
+    assert_eq!(profile, REMEMBER_ME);
+}
+
+#[test]
+fn a_profile_survives_refreshes_and_its_own_limits_apply() {
+    let app = app_with(profiles_config());
+    let mut jar = Jar::default();
+    login_remembered(&app, &mut jar);
+    // Past the default idle window, within the profile's.
+    app.clock.advance(2 * 3600);
+    let ((seen, profile), set) = app.request(&mut jar, |s| {
+        s.touch();
+        (s.get().cloned(), s.meta().map(|m| m.profile()))
+    });
+    assert_eq!(seen, Some(user("alice")));
+    assert_eq!(profile, Some(REMEMBER_ME));
+    assert!(
+        set[0].to_str().expect("ascii").contains("Max-Age=604800"),
+        "kept on refresh"
+    );
+    let (profile, _) = app.request(&mut jar, |s| s.meta().map(|m| m.profile()));
+    assert_eq!(profile, Some(REMEMBER_ME), "sealed in the refreshed value");
+    // Idle past the profile's own window: gone.
+    app.clock.advance(7 * DAY);
+    let (kind, _) = app.request(&mut jar, |s| {
+        s.invalid_cookie().and_then(InvalidCookie::kind)
+    });
+    assert_eq!(kind, Some(ErrorKind::ExpiredIdle));
+}
+
+#[test]
+fn a_sealed_profile_never_outlives_its_configured_limits() {
+    let app = app_with(profiles_config());
+    let mut jar = Jar::default();
+    login_remembered(&app, &mut jar);
+    // The same keys, the profile shortened to one day.
+    let shorter = SessionManager::<User>::new(
+        profiles_config().profile(
+            REMEMBER_ME,
+            Profile::persistent(Lifetimes::new(Some(Duration::from_secs(DAY)), None)),
+        ),
+        KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1)))),
+    )
+    .expect("config")
+    .with_clock(app.clock.clone());
+    app.clock.advance(DAY);
+    let mut session = shorter.load(&jar.headers(), HTTPS);
+    assert!(session.get().is_none());
+    assert_eq!(
+        session.invalid_cookie().and_then(InvalidCookie::kind),
+        Some(ErrorKind::ExpiredAbsolute)
+    );
+}
+
+#[test]
+fn a_profile_no_longer_declared_lives_by_the_default_limits() {
+    let app = app_with(profiles_config());
+    let mut jar = Jar::default();
+    login_remembered(&app, &mut jar);
+    let without = SessionManager::<User>::new(
+        SessionConfig::new(CookieConfig::new("__Host-s")),
+        KeyringHandle::new(Keyring::new(KeySpec::new(1, key(1)))),
+    )
+    .expect("config")
+    .with_clock(app.clock.clone());
+    app.clock.advance(600);
+    let mut session = without.load(&jar.headers(), HTTPS);
+    assert_eq!(
+        session.get(),
+        Some(&user("alice")),
+        "within the default idle window"
+    );
+    assert_eq!(session.profile(), ProfileId::DEFAULT);
+    app.clock.advance(1800);
+    let mut session = without.load(&jar.headers(), HTTPS);
+    assert_eq!(
+        session.invalid_cookie().and_then(InvalidCookie::kind),
+        Some(ErrorKind::ExpiredIdle),
+        "the default's 30 minutes, not the sealed 7 days"
+    );
+}
+
+#[test]
+fn picking_a_profile_later_counts_its_absolute_limit_from_the_issue_time() {
+    let app = app_with(profiles_config());
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    app.clock.advance(600);
+    let (_, set) = app.request(&mut jar, |s| s.set_profile(REMEMBER_ME));
+    assert_eq!(set.len(), 1);
+    let (meta, _) = app.request(&mut jar, |s| s.meta().cloned().expect("meta"));
+    assert_eq!(
+        meta.absolute_expiry(),
+        Some(meta.issued_at() + Duration::from_secs(30 * DAY))
+    );
+    assert_eq!(
+        meta.idle_expiry(),
+        Some(UNIX_EPOCH + Duration::from_secs(T0 + 600 + 7 * DAY))
+    );
+}
+
+#[test]
+fn every_profile_is_validated() {
+    let endless = profiles_config().profile(
+        ProfileId::new(2),
+        Profile::persistent(Lifetimes::new(None, None)),
+    );
+    assert_eq!(endless.validate(), Err(ConfigError::NoLifetime));
+    let too_long = profiles_config().profile(
+        ProfileId::new(3),
+        Profile::persistent(Lifetimes::new(Some(Duration::from_secs(401 * DAY)), None)),
+    );
+    assert_eq!(too_long.validate(), Err(ConfigError::LifetimeTooLong));
+}
+
+#[test]
+fn a_session_id_drawn_early_is_the_one_sealed() {
+    let app = app();
+    let mut jar = Jar::default();
+    let (early, _) = app.request(&mut jar, |s| {
+        s.set(user("alice"));
+        s.id().expect("id")
+    });
+    assert!(early.is_some());
+    let ((next, sealed), _) = app.request(&mut jar, |s| {
+        (s.id().expect("id"), s.meta().map(|m| *m.session_id()))
+    });
+    assert_eq!(
+        (next, sealed),
+        (early, early),
+        "the id drawn early is the one sealed"
+    );
+    let (regenerated, _) = app.request(&mut jar, |s| {
+        s.regenerate();
+        s.id().expect("id")
+    });
+    assert_ne!(regenerated, early);
+}
+
+#[test]
+fn a_flash_message_survives_exactly_one_redirect() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    let (_, set) = app.request(&mut jar, |s| s.push_flash(Level::Success, "Saved, Zoë."));
+    assert_eq!(set.len(), 1, "pushing re-seals");
+    let (messages, set) = app.request(&mut jar, |s| s.take_flash());
+    assert_eq!(
+        messages,
+        vec![FlashMessage::new(Level::Success, "Saved, Zoë.")]
+    );
+    assert_eq!(set.len(), 1, "reading re-seals without them");
+    let (messages, set) = app.request(&mut jar, |s| (s.take_flash(), s.get().cloned()));
+    assert_eq!(messages, (Vec::new(), Some(user("alice"))));
+    assert!(set.is_empty(), "nothing to read, nothing to send");
+}
+
+#[test]
+fn anonymous_flash_messages_need_no_login_and_leave_no_cookie_behind() {
+    let app = app();
+    let mut jar = Jar::default();
+    let (_, set) = app.request(&mut jar, |s| s.take_flash());
+    assert!(set.is_empty(), "no cookie when nothing is pushed");
+    let (_, set) = app.request(&mut jar, |s| {
+        s.push_flash(Level::Error, "Wrong user name or password.");
+        s.push_flash(Level::Info, "Try again.");
+    });
+    assert_eq!(names(&set), vec!["__Host-s"]);
+    let ((messages, data), _) = app.request(&mut jar, |s| (s.take_flash(), s.get().cloned()));
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0].level, Level::Error, "oldest first");
+    assert_eq!(data, None, "still anonymous");
+    assert!(
+        jar.0.is_empty(),
+        "the emptied anonymous session was removed"
+    );
+}
+
+#[test]
+fn a_logout_message_outlives_the_destroyed_session() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    let (old_id, _) = app.request(&mut jar, |s| s.id().expect("id"));
+    app.request(&mut jar, |s| {
+        s.destroy();
+        s.push_flash(Level::Info, "You are logged out.");
+    });
+    let ((data, messages, id), _) = app.request(&mut jar, |s| {
+        (
+            s.get().cloned(),
+            s.take_flash(),
+            s.meta().map(|m| *m.session_id()),
+        )
+    });
+    assert_eq!(data, None, "the user is gone");
+    assert_eq!(
+        messages,
+        vec![FlashMessage::new(Level::Info, "You are logged out.")]
+    );
+    assert_ne!(id, old_id, "a new anonymous session, not the old one");
+}
+
+#[test]
+fn flash_messages_count_towards_the_cookie_size() {
+    let app = app();
+    let mut jar = Jar::default();
+    app.login(&mut jar, "alice");
+    let mut session = app.manager.load(&jar.headers(), HTTPS);
+    session.push_flash(Level::Info, "x".repeat(4000));
+    assert!(matches!(session.save(), Err(SessionError::TooLarge(_))));
+}
+
+#[test]
+fn csrf_tokens_hold_across_requests_and_regenerate_replaces_the_secret() {
+    let app = app();
+    let mut jar = Jar::default();
+    // A login form before login: the token starts an anonymous session.
+    let (token, set) = app.request(&mut jar, |s| s.csrf_token().expect("token"));
+    assert_eq!(set.len(), 1);
+    let ((valid, again), set) = app.request(&mut jar, |s| {
+        (s.verify_csrf_token(&token), s.csrf_token().expect("token"))
+    });
+    assert!(valid);
+    assert_ne!(again, token, "masked afresh");
+    assert!(set.is_empty(), "a second token changes nothing sealed");
+    // Login regenerates: tokens rendered before are worthless after.
+    let ((old_valid, new_token), _) = app.request(&mut jar, |s| {
+        s.regenerate();
+        s.set(user("alice"));
+        (s.verify_csrf_token(&token), s.csrf_token().expect("token"))
+    });
+    assert!(!old_valid);
+    let ((old, new), _) = app.request(&mut jar, |s| {
+        (s.verify_csrf_token(&again), s.verify_csrf_token(&new_token))
+    });
+    assert_eq!((old, new), (false, true));
+}
+
+#[test]
+fn csrf_tokens_do_not_cross_sessions() {
+    let app = app();
+    let (mut alice, mut mallory) = (Jar::default(), Jar::default());
+    app.login(&mut alice, "alice");
+    app.login(&mut mallory, "mallory");
+    let (token, _) = app.request(&mut mallory, |s| s.csrf_token().expect("token"));
+    let (accepted, _) = app.request(&mut alice, |s| {
+        s.csrf_token().expect("alice has a secret too");
+        s.verify_csrf_token(&token)
+    });
+    assert!(!accepted);
 }

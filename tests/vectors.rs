@@ -10,6 +10,7 @@ use http::HeaderMap;
 use http::header::{COOKIE, HeaderValue};
 use sealed_session::adapter::{Clock, Connection};
 use sealed_session::codec::Codec;
+use sealed_session::flash::FlashMessage;
 use sealed_session::{
     CookieConfig, InvalidCookie, Key, KeySpec, Keyring, KeyringHandle, SessionConfig,
     SessionManager, SessionMap, Suite,
@@ -63,18 +64,44 @@ fn open_as_type(codec: &Codec, ring: &Keyring, v: &Value, value: &str) -> Result
         ring: &Keyring,
         value: &str,
         now: SystemTime,
-    ) -> Result<T, String> {
+    ) -> Result<Payload<T>, String> {
         codec
-            .open_at::<T>(ring, value, now)
+            .open_at::<Payload<T>>(ring, value, now)
             .map(|opened| opened.data)
             .map_err(|e| format!("{:?}", e.kind()))
     }
     let now = at(&v["now"]);
-    match text(v, "data_type") {
-        "string" => open::<String>(codec, ring, value, now).map(Value::from),
-        "session_map" => open::<SessionMap>(codec, ring, value, now).map(|map| map_json(&map)),
+    let (csrf, flash, data) = match text(v, "data_type") {
+        "string" | "none" => {
+            let (csrf, flash, data) = open::<String>(codec, ring, value, now)?;
+            (csrf, flash, data.map(Value::from))
+        }
+        "session_map" => {
+            let (csrf, flash, data) = open::<SessionMap>(codec, ring, value, now)?;
+            (csrf, flash, data.map(|map| map_json(&map)))
+        }
         other => panic!("unknown data type {other}"),
-    }
+    };
+    assert_eq!(
+        csrf.map(|s| hex(&s)).as_deref(),
+        v["csrf_secret_hex"].as_str()
+    );
+    assert_eq!(
+        Value::from(flash.iter().map(flash_json).collect::<Vec<_>>()),
+        v["flash"]
+    );
+    Ok(data.unwrap_or(Value::Null))
+}
+
+/// The session layer's payload (FORMAT.md §6.3) as a tuple.
+type Payload<T> = (Option<[u8; 32]>, Vec<FlashMessage>, Option<T>);
+
+fn flash_json(message: &FlashMessage) -> Value {
+    serde_json::json!({
+        "level": message.level.as_str(),
+        "level_index": message.level as u8,
+        "text": message.text,
+    })
 }
 
 /// A session map as the vectors write it: keys to hex of the value bytes.
@@ -123,7 +150,11 @@ fn valid_vectors_open() {
             ring.suite(opened.key_id()).map(|s| s.name()),
             v["suite"].as_str()
         );
-        assert_eq!(hex(opened.data_bytes()), v["data_hex"]);
+        assert_eq!(hex(opened.data_bytes()), v["payload_hex"]);
+        assert_eq!(
+            u64::from(opened.meta().profile().get()),
+            v["profile"].as_u64().expect("profile")
+        );
         let meta = opened.meta();
         assert_eq!(
             meta.session_id().as_bytes().to_vec(),
@@ -224,8 +255,32 @@ fn valid_vectors_follow_the_documented_layout() {
             }
         }
         varint(v["data_version"].as_u64().expect("version"), &mut plain);
+        plain.push(v["profile"].as_u64().expect("profile") as u8);
+        // The session layer's payload: CSRF secret, flash messages, data.
+        let mut payload = Vec::new();
+        match v["csrf_secret_hex"].as_str() {
+            None => payload.push(0),
+            Some(secret) => {
+                payload.push(1);
+                let secret = from_hex(secret);
+                assert_eq!(secret.len(), 32);
+                payload.extend_from_slice(&secret);
+            }
+        }
+        let flash = v["flash"].as_array().expect("flash");
+        varint(flash.len() as u64, &mut payload);
+        for message in flash {
+            varint(
+                message["level_index"].as_u64().expect("level"),
+                &mut payload,
+            );
+            let text = text(message, "text");
+            varint(text.len() as u64, &mut payload);
+            payload.extend_from_slice(text.as_bytes());
+        }
         let mut data = Vec::new();
         match text(v, "data_type") {
+            "none" => {}
             "string" => {
                 let s = text(v, "data");
                 varint(s.len() as u64, &mut data);
@@ -245,8 +300,16 @@ fn valid_vectors_follow_the_documented_layout() {
                 }
             }
         }
-        assert_eq!(hex(&data), v["data_hex"], "{description}");
-        plain.extend_from_slice(&data);
+        if v["data_hex"].is_null() {
+            assert_eq!(text(v, "data_type"), "none");
+            payload.push(0);
+        } else {
+            assert_eq!(hex(&data), v["data_hex"], "{description}");
+            payload.push(1);
+            payload.extend_from_slice(&data);
+        }
+        assert_eq!(hex(&payload), v["payload_hex"], "{description}");
+        plain.extend_from_slice(&payload);
         assert_eq!(hex(&plain), v["plaintext_hex"], "{description}");
 
         // The header and the AAD.
@@ -324,7 +387,11 @@ impl Clock for At {
 
 /// Sends the vector as cookies to a manager configured as the file's
 /// `configuration` says; the data, or the rejection.
-fn load<T>(config: SessionConfig, v: &Value, file: &Value) -> Result<T, Option<InvalidCookie>>
+fn load<T>(
+    config: SessionConfig,
+    v: &Value,
+    file: &Value,
+) -> Result<(Option<T>, Vec<FlashMessage>), Option<InvalidCookie>>
 where
     T: Serialize + DeserializeOwned + Clone,
 {
@@ -350,10 +417,11 @@ where
     let mut headers = HeaderMap::new();
     headers.insert(COOKIE, HeaderValue::from_str(&cookie).expect("header"));
     let mut session = manager.load(&headers, Connection::new(None, true));
-    match session.get().cloned() {
-        Some(data) => Ok(data),
-        None => Err(session.invalid_cookie().cloned()),
+    let data = session.get().cloned();
+    if let Some(rejection) = session.invalid_cookie() {
+        return Err(Some(rejection.clone()));
     }
+    Ok((data, session.take_flash()))
 }
 
 /// What `configuration` promises: the keyring string, cookie name and
@@ -375,9 +443,21 @@ fn valid_vectors_open_in_a_default_session_manager() {
             config = config.chunking(max_chunks);
         }
         let version = v["data_version"].as_u64().expect("version") as u32;
-        let opened = |config: SessionConfig| match text(v, "data_type") {
-            "string" => load::<String>(config, v, &file).map(Value::from),
-            _ => load::<SessionMap>(config, v, &file).map(|m| map_json(&m)),
+        let opened = |config: SessionConfig| {
+            let (data, flash) = match text(v, "data_type") {
+                "string" | "none" => {
+                    load::<String>(config, v, &file).map(|(d, f)| (d.map(Value::from), f))?
+                }
+                _ => load::<SessionMap>(config, v, &file)
+                    .map(|(d, f)| (d.map(|m| map_json(&m)), f))?,
+            };
+            assert_eq!(
+                Value::from(flash.iter().map(flash_json).collect::<Vec<_>>()),
+                v["flash"],
+                "{}",
+                v["description"]
+            );
+            Ok(data.unwrap_or(Value::Null))
         };
         if version == 0 {
             assert_eq!(

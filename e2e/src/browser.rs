@@ -109,6 +109,17 @@ pub(crate) async fn expect_logged_out_page(client: &Client, what: &str) -> Resul
 
 /// Opens `base`/ and submits the login form with the right credentials.
 pub(crate) async fn login_form(client: &Client, base: &str) -> Result<()> {
+    login_form_with(client, base, PASSWORD, false).await
+}
+
+/// Opens `base`/ and submits the login form with `password`, ticking
+/// "remember me" if asked.
+pub(crate) async fn login_form_with(
+    client: &Client,
+    base: &str,
+    password: &str,
+    remember: bool,
+) -> Result<()> {
     client.goto(&format!("{base}/")).await?;
     expect_logged_out_page(client, "the login form").await?;
     let username = client.find(Locator::Id("username")).await?;
@@ -117,10 +128,29 @@ pub(crate) async fn login_form(client: &Client, base: &str) -> Result<()> {
     client
         .find(Locator::Id("password"))
         .await?
-        .send_keys(PASSWORD)
+        .send_keys(password)
         .await?;
+    if remember {
+        client.find(Locator::Id("remember")).await?.click().await?;
+    }
     client.find(Locator::Id("login")).await?.click().await?;
     Ok(())
+}
+
+/// The page's flash messages (`#flash`), if it shows any.
+pub(crate) async fn flash(client: &Client) -> Result<Option<String>> {
+    text_of(client, "flash").await
+}
+
+/// The HTTP status of the page the browser shows.
+pub(crate) async fn navigation_status(client: &Client) -> Result<Option<u64>> {
+    Ok(client
+        .execute(
+            "const e = performance.getEntriesByType('navigation')[0]; return e ? e.responseStatus : null;",
+            vec![],
+        )
+        .await?
+        .as_u64())
 }
 
 /// For `wait_for`: the page's path is `path`.

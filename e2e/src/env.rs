@@ -22,6 +22,9 @@ pub(crate) struct Env {
     pub(crate) base_no_xfp: String,
     /// nginx's plain-HTTP server, which only redirects.
     pub(crate) plain: String,
+    /// Another origin of the same site, serving pages that post forms to
+    /// `base` as soon as they load.
+    pub(crate) attack_base: String,
     /// The self-signed certificate nginx serves, the only root the HTTP
     /// client trusts.
     pub(crate) ca_cert: PathBuf,
@@ -75,6 +78,7 @@ impl Env {
             base: var("E2E_BASE")?,
             base_no_xfp: var("E2E_BASE_NO_XFP")?,
             plain: var("E2E_PLAIN")?,
+            attack_base: var("E2E_ATTACK_BASE")?,
             ca_cert: var("E2E_CA_CERT")?.into(),
             webdriver: var("E2E_WEBDRIVER")?,
             chromium: var("E2E_CHROMIUM")?,

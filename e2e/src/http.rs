@@ -101,6 +101,13 @@ impl Answer {
             .map(str::to_owned)
     }
 
+    /// The CSRF token of the page's first form, if it has one.
+    pub(crate) fn csrf_token(&self) -> Option<String> {
+        let at = self.body.find("name=\"csrf_token\" value=\"")?;
+        let rest = &self.body[at + "name=\"csrf_token\" value=\"".len()..];
+        rest.split('"').next().map(str::to_owned)
+    }
+
     /// The `X-Instance` header the example apps add.
     pub(crate) fn instance(&self) -> &str {
         self.header("x-instance").unwrap_or_default()
@@ -148,7 +155,43 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// Sends the request. The login form first fetches the login page
+    /// (`/`) with the same headers and cookie, as a browser would, for its
+    /// CSRF token and the anonymous session that token belongs to; when
+    /// that page has no form (it failed), its answer is the login's.
     pub(crate) async fn send(self, client: &reqwest::Client) -> Result<Answer> {
+        let mut form = Vec::new();
+        let mut cookie = self.cookie.map(str::to_owned);
+        if self.login_form {
+            let home = match self.url.strip_suffix("/login") {
+                Some(base) => format!("{base}/"),
+                None => return Err(format!("login URL {} does not end in /login", self.url).into()),
+            };
+            let mut page = client.get(&home);
+            for (name, value) in &self.headers {
+                page = page.header(
+                    HeaderName::from_bytes(name.as_bytes())?,
+                    HeaderValue::from_str(value)?,
+                );
+            }
+            if let Some(value) = &cookie {
+                page = page.header("Cookie", format!("{COOKIE}={value}"));
+            }
+            let page = page
+                .send()
+                .await
+                .map_err(|err| format!("GET {home}: {}", chain(&err)))?;
+            let page = Answer::read(page).await?;
+            let Some(token) = page.csrf_token() else {
+                return Ok(page);
+            };
+            if let Some(value) = page.session_cookie() {
+                cookie = Some(value);
+            }
+            form.push(("csrf_token", token));
+            form.push(("username", USER.to_owned()));
+            form.push(("password", PASSWORD.to_owned()));
+        }
         let mut request = client.request(self.method.clone(), &self.url);
         for (name, value) in self.headers {
             request = request.header(
@@ -156,11 +199,11 @@ impl<'a> Call<'a> {
                 HeaderValue::from_str(&value)?,
             );
         }
-        if let Some(value) = self.cookie {
+        if let Some(value) = cookie {
             request = request.header("Cookie", format!("{COOKIE}={value}"));
         }
         if self.login_form {
-            request = request.form(&[("username", USER), ("password", PASSWORD)]);
+            request = request.form(&form);
         }
         let response = request
             .send()

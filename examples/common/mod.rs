@@ -9,6 +9,13 @@
 //!   `Forwarded` headers count (e.g. `127.0.0.1/32` behind a local nginx).
 //! - `INSECURE_POLICY`: `send` (default), `refuse` or `follow-scheme`.
 //! - `INSTANCE`: a label shown in pages and the `X-Instance` header.
+//! - `PUBLIC_ORIGIN`: the origin browsers see (`https://example.com`), for
+//!   the CSRF origin check when a proxy rewrites `Host` (nginx's `$host`
+//!   drops a non-default port). Without it, `Host` is compared.
+//!
+//! Sessions use two lifetime profiles: by default a browser-session cookie
+//! (12 h absolute, 30 min idle); with "remember me" a persistent one (30
+//! days absolute, 7 days idle). Every form carries a CSRF token.
 
 #![allow(dead_code)]
 
@@ -16,14 +23,22 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use sealed_session::csrf::CsrfProtection;
+use sealed_session::flash::FlashMessage;
 use sealed_session::keys::KeyFileWatcher;
 use sealed_session::{
-    CookieConfig, InsecurePolicy, Key, KeySpec, Keyring, KeyringHandle, ProxyTrust, SessionConfig,
+    CookieConfig, InsecurePolicy, Key, KeySpec, Keyring, KeyringHandle, Lifetimes, Profile,
+    ProfileId, ProxyTrust, SessionConfig,
 };
 use subtle::ConstantTimeEq;
 
 pub(crate) const DEMO_USER: &str = "alice";
 pub(crate) const DEMO_PASSWORD: &str = "wonderland";
+
+/// The "remember me" lifetime profile.
+pub(crate) const REMEMBER_ME: ProfileId = ProfileId::new(1);
+
+const DAY: u64 = 86_400;
 
 pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -104,7 +119,15 @@ pub(crate) fn keyring() -> Result<Keys, Error> {
 }
 
 pub(crate) fn session_config() -> Result<SessionConfig, Error> {
-    let mut config = SessionConfig::new(CookieConfig::default());
+    let mut config = SessionConfig::new(CookieConfig::default())
+        .default_profile(Profile::browser_session(Lifetimes::default()))
+        .profile(
+            REMEMBER_ME,
+            Profile::persistent(Lifetimes::new(
+                Some(Duration::from_secs(30 * DAY)),
+                Some(Duration::from_secs(7 * DAY)),
+            )),
+        );
     if let Ok(list) = std::env::var("TRUSTED_PROXIES") {
         let ranges: Vec<&str> = list
             .split(',')
@@ -127,6 +150,16 @@ pub(crate) fn session_config() -> Result<SessionConfig, Error> {
     Ok(config.insecure_policy(policy))
 }
 
+/// The CSRF policy: the origin from `PUBLIC_ORIGIN`, or each request's
+/// `Host`.
+pub(crate) fn csrf() -> Result<CsrfProtection, Error> {
+    let csrf = CsrfProtection::new();
+    Ok(match std::env::var("PUBLIC_ORIGIN") {
+        Ok(origin) => csrf.origin(&origin)?,
+        Err(_) => csrf,
+    })
+}
+
 pub(crate) fn credentials_ok(user: &str, password: &str) -> bool {
     let user_ok = user.as_bytes().ct_eq(DEMO_USER.as_bytes());
     let password_ok = password.as_bytes().ct_eq(DEMO_PASSWORD.as_bytes());
@@ -140,33 +173,74 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub(crate) fn home_page(user: Option<&str>, instance: &str) -> String {
+/// The flash messages, each with its level as the class.
+fn flash_list(flash: &[FlashMessage]) -> String {
+    if flash.is_empty() {
+        return String::new();
+    }
+    let items: String = flash
+        .iter()
+        .map(|m| {
+            format!(
+                "<li class=\"{}\">{}</li>",
+                m.level.as_str(),
+                escape(&m.text)
+            )
+        })
+        .collect();
+    format!("<ul id=\"flash\">{items}</ul>")
+}
+
+fn logout_form(csrf: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/logout\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+         <button id=\"logout\">Log out</button></form>",
+        escape(csrf)
+    )
+}
+
+pub(crate) fn home_page(
+    user: Option<&str>,
+    csrf: &str,
+    flash: &[FlashMessage],
+    instance: &str,
+) -> String {
     let body = match user {
         Some(user) => format!(
             "<p id=\"status\">Logged in as <b id=\"user\">{}</b>.</p>\
-             <p><a href=\"/dashboard\">Dashboard</a></p>\
-             <form method=\"post\" action=\"/logout\"><button id=\"logout\">Log out</button></form>",
-            escape(user)
+             <p><a href=\"/dashboard\">Dashboard</a></p>{}",
+            escape(user),
+            logout_form(csrf)
         ),
         None => format!(
             "<p id=\"status\">Not logged in.</p>\
              <form method=\"post\" action=\"/login\">\
+             <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
              <label>User <input id=\"username\" name=\"username\" value=\"{DEMO_USER}\"></label> \
              <label>Password <input id=\"password\" name=\"password\" type=\"password\"></label> \
+             <label><input id=\"remember\" name=\"remember\" type=\"checkbox\" value=\"on\"> Remember me</label> \
              <button id=\"login\">Log in</button></form>\
-             <p>Demo credential: {DEMO_USER} / {DEMO_PASSWORD}</p>"
+             <p>Demo credential: {DEMO_USER} / {DEMO_PASSWORD}</p>",
+            escape(csrf)
         ),
     };
-    page("Home", &body, instance)
+    page("Home", &format!("{}{body}", flash_list(flash)), instance)
 }
 
-pub(crate) fn dashboard_page(user: &str, instance: &str) -> String {
+pub(crate) fn dashboard_page(
+    user: &str,
+    csrf: &str,
+    flash: &[FlashMessage],
+    instance: &str,
+) -> String {
     page(
         "Dashboard",
         &format!(
-            "<p id=\"dashboard\">Dashboard of <b id=\"user\">{}</b>.</p>\
-             <form method=\"post\" action=\"/logout\"><button id=\"logout\">Log out</button></form>",
-            escape(user)
+            "{}<p id=\"dashboard\">Dashboard of <b id=\"user\">{}</b>.</p>{}",
+            flash_list(flash),
+            escape(user),
+            logout_form(csrf)
         ),
         instance,
     )

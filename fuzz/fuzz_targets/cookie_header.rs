@@ -59,9 +59,19 @@ fn check_shape(got: &IncomingCookies, max_chunks: u8) {
     }
 }
 
+/// What the session manager seals (FORMAT.md §6.3): CSRF secret, flash
+/// messages (level index, text), data.
+type Payload = (Option<[u8; 32]>, Vec<(u32, String)>, Option<SessionMap>);
+
+/// A payload with nothing to keep: the manager removes its cookie.
+fn is_empty(payload: &Payload) -> bool {
+    payload.0.is_none() && payload.1.is_empty() && payload.2.is_none()
+}
+
 fn check_session(manager: &SessionManager<SessionMap>, headers: &HeaderMap, got: &IncomingCookies) {
     let mut session = manager.load(headers, Connection::new(None, true));
     let data = session.get().cloned();
+    let opened = session.meta().is_some();
     let rejected = session.invalid_cookie().is_some();
     let candidates = got.values.len() + usize::from(got.chunked.is_some());
 
@@ -71,42 +81,50 @@ fn check_session(manager: &SessionManager<SessionMap>, headers: &HeaderMap, got:
     // cookie next to the user's would be. A single cookie is capped at one
     // browser cookie whatever the chunk limit, as the codec's default
     // limit is.
-    let mut singles: Vec<(&str, SessionMap)> = Vec::new();
+    let mut singles: Vec<(&str, Payload)> = Vec::new();
     for value in &got.values {
         if singles.iter().any(|(seen, _)| *seen == value.as_str()) {
             continue;
         }
         if let Some(opened) = CODEC
-            .open_at::<SessionMap>(&KEYRING, value, now())
+            .open_at::<Payload>(&KEYRING, value, now())
             .ok()
             .filter(|opened| opened.meta.data_version() == 0)
         {
             singles.push((value, opened.data));
         }
     }
+    let mut kept = None;
     match (singles.len(), got.chunked.is_some()) {
-        (0, false) => assert_eq!(data, None, "nothing opens"),
-        (1, false) => assert_eq!(
-            data.as_ref(),
-            Some(&singles[0].1),
-            "session and codec disagree"
-        ),
-        (1, true) => assert!(
-            data.is_none() || data.as_ref() == Some(&singles[0].1),
-            "a chunk set next to a valid single cookie: that one or none"
-        ),
-        (0, true) => {}
-        _ => assert_eq!(data, None, "two different valid cookies are both refused"),
+        (0, false) => assert!(!opened, "nothing opens"),
+        (1, false) => {
+            assert!(opened, "session and codec disagree");
+            assert_eq!(
+                data.as_ref(),
+                singles[0].1.2.as_ref(),
+                "session and codec disagree"
+            );
+            kept = Some(&singles[0].1);
+        }
+        (1, true) if opened => {
+            assert_eq!(
+                data.as_ref(),
+                singles[0].1.2.as_ref(),
+                "a chunk set next to a valid single cookie: that one or none"
+            );
+            kept = Some(&singles[0].1);
+        }
+        (1, true) | (0, true) => {}
+        _ => assert!(!opened, "two different valid cookies are both refused"),
     }
-    match &data {
-        None => assert_eq!(rejected, candidates > 0, "{got:?}"),
-        Some(_) => assert!(!rejected),
-    }
+    assert_eq!(rejected, !opened && candidates > 0, "{got:?}");
 
     let outcome = session.save().expect("finish");
     assert!(outcome.insecure_context.is_none(), "the connection is TLS");
 
-    let Some(data) = data else {
+    // Refused, partial, absent, or opened with nothing left to keep.
+    let removed_whole = !opened || kept.is_some_and(is_empty);
+    if removed_whole {
         // Refused, partial or absent: delete what was sent, nothing else.
         let mut expected = Vec::new();
         if got.single_present {
@@ -121,7 +139,7 @@ fn check_session(manager: &SessionManager<SessionMap>, headers: &HeaderMap, got:
         }
         assert_eq!(outcome.set_cookie, expected, "{got:?}");
         return;
-    };
+    }
     if outcome.set_cookie.is_empty() {
         return;
     }
@@ -168,7 +186,8 @@ fn check_session(manager: &SessionManager<SessionMap>, headers: &HeaderMap, got:
     let pairs = HeaderValue::from_str(&pairs.join("; ")).expect("cookie pairs");
     again.append(COOKIE, pairs);
     let mut reloaded = manager.load(&again, Connection::new(None, true));
-    assert_eq!(reloaded.get(), Some(&data));
+    assert_eq!(reloaded.get(), data.as_ref());
+    assert!(reloaded.meta().is_some(), "the re-sealed session opens");
     let outcome = reloaded.save().expect("finish");
     assert!(outcome.set_cookie.is_empty(), "{:?}", outcome.set_cookie);
 }

@@ -100,6 +100,7 @@ fn wire(meta: &SessionMeta) -> MetaWire {
         meta.absolute_expiry().map(secs),
         meta.idle_expiry().map(secs),
         meta.data_version(),
+        meta.profile().get(),
     )
 }
 

@@ -35,8 +35,16 @@ pub const MIN_VALUE_CHARS: usize = (HEADER_LEN + 12 + 16) * 4 / 3;
 pub const MAX_UNIX_SECS: u64 = 253_402_300_799;
 
 /// The envelope's metadata as postcard sees it: session id, issued at,
-/// sealed at, absolute expiry, idle expiry, data version.
-pub type MetaWire = ([u8; 16], u64, u64, Option<u64>, Option<u64>, u32);
+/// sealed at, absolute expiry, idle expiry, data version, profile.
+pub type MetaWire = ([u8; 16], u64, u64, Option<u64>, Option<u64>, u32, u8);
+
+/// A flash message as postcard sees it: the level's variant index, the
+/// text.
+pub type FlashWire = (u32, String);
+
+/// The session layer's payload around a [`MapData`]: CSRF secret, flash
+/// messages, data (absent for an anonymous session).
+pub type SessionPayload = (Option<[u8; 32]>, Vec<FlashWire>, Option<MapData>);
 
 /// The data type the `open` and `envelope` targets decode.
 pub type MapData = BTreeMap<String, Vec<u8>>;

@@ -82,9 +82,9 @@ fn reference_time(input: &mut &[u8]) -> Option<u64> {
     reference_varint(input, 64).filter(|t| *t <= MAX_UNIX_SECS)
 }
 
-/// Decodes a plaintext envelope whose data is a [`MapData`], following the
-/// byte layout of `FORMAT.md` rather than the crate's code (no postcard):
-/// `true` when it decodes.
+/// Decodes a plaintext envelope whose payload is the session layer's
+/// around a [`MapData`], following the byte layout of `FORMAT.md` rather
+/// than the crate's code (no postcard): `true` when it decodes.
 pub fn reference_decode_envelope(plaintext: &[u8]) -> bool {
     let mut input = plaintext;
     let mut envelope = || -> Option<()> {
@@ -106,6 +106,29 @@ pub fn reference_decode_envelope(plaintext: &[u8]) -> bool {
             }
         }
         reference_varint(input, 32)?; // data version
+        reference_take(input, 1)?; // profile: any byte
+        match reference_take(input, 1)? {
+            // CSRF secret: Option<[u8; 32]>
+            [0] => {}
+            [1] => {
+                reference_take(input, 32)?;
+            }
+            _ => return None,
+        }
+        for _ in 0..reference_varint(input, 64)? {
+            // Flash message: level 0..=4, text.
+            if reference_varint(input, 32)? > 4 {
+                return None;
+            }
+            let len = reference_varint(input, 64)?;
+            std::str::from_utf8(reference_take(input, len)?).ok()?;
+        }
+        match reference_take(input, 1)? {
+            // Data: None ends the plaintext; Some is followed by the map.
+            [0] => return input.is_empty().then_some(()),
+            [1] => {}
+            _ => return None,
+        }
         let count = reference_varint(input, 64)?;
         let mut previous: Option<&[u8]> = None;
         for _ in 0..count {

@@ -93,9 +93,12 @@ pub(super) fn write_all() {
         "AgAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
     );
 
-    // `envelope`: postcard of the metadata followed by a map.
-    let envelope =
-        |meta: MetaWire, data: &MapData| postcard::to_allocvec(&(meta, data)).expect("postcard");
+    // `envelope`: postcard of the metadata followed by the session
+    // payload around a map.
+    let envelope = |meta: MetaWire, payload: SessionPayload| {
+        postcard::to_allocvec(&(meta, payload)).expect("postcard")
+    };
+    let plain = |data: &MapData| -> SessionPayload { (None, Vec::new(), Some(data.clone())) };
     let full: MetaWire = (
         [0xa5; 16],
         issued,
@@ -103,13 +106,14 @@ pub(super) fn write_all() {
         Some(issued + 43_200),
         Some(issued + 1800),
         0,
+        0,
     );
-    write("envelope", "full", envelope(full, &user));
-    let bare: MetaWire = ([1; 16], 0, 0, None, None, 3);
+    write("envelope", "full", envelope(full, plain(&user)));
+    let bare: MetaWire = ([1; 16], 0, 0, None, None, 3, 1);
     write(
         "envelope",
         "no-expiry-empty-map",
-        envelope(bare, &MapData::new()),
+        envelope(bare, plain(&MapData::new())),
     );
     let max: MetaWire = (
         [0; 16],
@@ -118,9 +122,38 @@ pub(super) fn write_all() {
         Some(MAX_UNIX_SECS),
         None,
         u32::MAX,
+        u8::MAX,
     );
-    write("envelope", "max-times", envelope(max, &map(&[("", b"")])));
-    let mut trailing = envelope(full, &user);
+    write(
+        "envelope",
+        "max-times",
+        envelope(max, plain(&map(&[("", b"")]))),
+    );
+    write(
+        "envelope",
+        "anonymous-flash",
+        envelope(
+            full,
+            (
+                None,
+                vec![(4, "Wrong user name or password.".to_owned())],
+                None,
+            ),
+        ),
+    );
+    write(
+        "envelope",
+        "csrf-flash-map",
+        envelope(
+            full,
+            (
+                Some([0x3c; 32]),
+                vec![(1, "Signed in.".to_owned()), (2, "Zoë".to_owned())],
+                Some(user.clone()),
+            ),
+        ),
+    );
+    let mut trailing = envelope(full, plain(&user));
     trailing.push(0);
     write("envelope", "trailing-byte", trailing);
 
@@ -214,8 +247,10 @@ fn cookie_header(user: &MapData) {
     let write = |name: &str, bytes: Vec<u8>| write("cookie_header", name, bytes);
     let issued = NOW_SECS - 60;
     let n = COOKIE_NAME;
+    // What the session manager seals: the session payload around the map.
+    let payload: SessionPayload = (None, Vec::new(), Some(user.clone()));
     let [xaes, xchacha, aes] =
-        FIXED_KEYS.map(|(id, ..)| format!("{n}={}", seal(&keyring(id), n, issued, user)));
+        FIXED_KEYS.map(|(id, ..)| format!("{n}={}", seal(&keyring(id), n, issued, &payload)));
 
     // Valid single cookies of each suite (key 1 is primary; 2 and 3
     // make the session re-seal), among other cookies and fields.
@@ -252,7 +287,7 @@ fn cookie_header(user: &MapData) {
             &[&format!("{n}=%{:02X}{}", value.as_bytes()[0], &value[1..])],
         ),
     );
-    let expired = seal(&keyring(2), n, NOW_SECS - 3600, user);
+    let expired = seal(&keyring(2), n, NOW_SECS - 3600, &payload);
     write("expired", cookie(0, &[&format!("{n}={expired}")]));
     write("empty-value", cookie(0, &[&format!("{n}=; other=1")]));
     let mut bytes = vec![0];

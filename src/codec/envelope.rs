@@ -4,7 +4,7 @@
 //! ```text
 //! plaintext = postcard(session_id: [u8; 16], issued_at: u64, sealed_at: u64,
 //!                      absolute_expiry: Option<u64>, idle_expiry: Option<u64>,
-//!                      data_version: u32)
+//!                      data_version: u32, profile: u8)
 //!           ‖ postcard(data)
 //! ```
 //!
@@ -59,10 +59,63 @@ impl SessionId {
     }
 }
 
+/// The whole id as 32 lowercase hex digits, for logs that follow a
+/// session.
+///
+/// ```
+/// # use sealed_session::{Lifetimes, SessionMeta};
+/// let meta = SessionMeta::new(Lifetimes::default())?;
+/// assert_eq!(meta.session_id().to_string().len(), 32);
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
 impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let [a, b, c, d, ..] = self.0;
         write!(f, "SessionId({a:02x}{b:02x}{c:02x}{d:02x}…)")
+    }
+}
+
+/// Which lifetime profile a session lives under: the default (0) or one
+/// the configuration declares, such as "remember me". Sealed in every
+/// value (one byte), so refreshes keep the choice.
+///
+/// ```
+/// use sealed_session::ProfileId;
+/// const REMEMBER_ME: ProfileId = ProfileId::new(1);
+/// assert_eq!(REMEMBER_ME.get(), 1);
+/// assert_eq!(ProfileId::default(), ProfileId::DEFAULT);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProfileId(pub(crate) u8);
+
+impl ProfileId {
+    /// The default profile, used unless a handler picks another.
+    pub const DEFAULT: Self = Self(0);
+
+    /// A profile id.
+    ///
+    /// ```
+    /// # use sealed_session::ProfileId;
+    /// assert_ne!(ProfileId::new(2), ProfileId::DEFAULT);
+    /// ```
+    pub const fn new(id: u8) -> Self {
+        Self(id)
+    }
+
+    /// The id's number.
+    ///
+    /// ```
+    /// # use sealed_session::ProfileId;
+    /// assert_eq!(ProfileId::new(7).get(), 7);
+    /// ```
+    pub const fn get(self) -> u8 {
+        self.0
     }
 }
 
@@ -136,6 +189,7 @@ pub struct SessionMeta {
     pub(crate) absolute_expiry: Option<u64>,
     pub(crate) idle_expiry: Option<u64>,
     pub(crate) data_version: u32,
+    pub(crate) profile: ProfileId,
 }
 
 /// The wire layout of [`SessionMeta`]; field order is part of the format.
@@ -147,6 +201,7 @@ struct MetaWire {
     absolute_expiry: Option<u64>,
     idle_expiry: Option<u64>,
     data_version: u32,
+    profile: u8,
 }
 
 impl SessionMeta {
@@ -185,6 +240,31 @@ impl SessionMeta {
         Self::generate(&mut OsRandom, lifetimes, now)
     }
 
+    /// Replaces the id (a new session's id drawn before its first seal).
+    pub(crate) fn with_session_id(mut self, id: SessionId) -> Self {
+        self.session_id = id;
+        self
+    }
+
+    /// Moves the session to `profile` at `now`: the absolute expiry counts
+    /// from the issue time, the idle one from now.
+    pub(crate) fn reprofile(
+        &mut self,
+        profile: ProfileId,
+        lifetimes: Lifetimes,
+        now: SystemTime,
+    ) -> Result<(), Error> {
+        let now = unix_secs(now)?.max(self.issued_at);
+        self.absolute_expiry = lifetimes
+            .absolute
+            .map(|d| add_secs(self.issued_at, d))
+            .transpose()?;
+        self.idle_expiry = lifetimes.idle.map(|d| add_secs(now, d)).transpose()?;
+        self.sealed_at = now;
+        self.profile = profile;
+        Ok(())
+    }
+
     pub(crate) fn generate(
         rng: &mut impl RandomSource,
         lifetimes: Lifetimes,
@@ -198,6 +278,7 @@ impl SessionMeta {
             absolute_expiry: lifetimes.absolute.map(|d| add_secs(now, d)).transpose()?,
             idle_expiry: lifetimes.idle.map(|d| add_secs(now, d)).transpose()?,
             data_version: 0,
+            profile: ProfileId::DEFAULT,
         })
     }
 
@@ -212,6 +293,21 @@ impl SessionMeta {
     /// ```
     pub fn with_data_version(mut self, version: u32) -> Self {
         self.data_version = version;
+        self
+    }
+
+    /// Sets the lifetime profile the session was sealed under (see
+    /// [`SessionConfig::profile`](crate::SessionConfig::profile)). The
+    /// deadlines are not changed: the session manager computes them.
+    ///
+    /// ```
+    /// # use sealed_session::{Lifetimes, ProfileId, SessionMeta};
+    /// let meta = SessionMeta::new(Lifetimes::default())?.with_profile(ProfileId::new(1));
+    /// assert_eq!(meta.profile(), ProfileId::new(1));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn with_profile(mut self, profile: ProfileId) -> Self {
+        self.profile = profile;
         self
     }
 
@@ -338,6 +434,17 @@ impl SessionMeta {
         self.data_version
     }
 
+    /// The lifetime profile the session was sealed under.
+    ///
+    /// ```
+    /// # use sealed_session::{Lifetimes, ProfileId, SessionMeta};
+    /// assert_eq!(SessionMeta::new(Lifetimes::default())?.profile(), ProfileId::DEFAULT);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub const fn profile(&self) -> ProfileId {
+        self.profile
+    }
+
     /// Checks the sealed times against `now`.
     pub(crate) fn check_times(&self, now: u64, skew: u64) -> Result<(), ErrorKind> {
         if self.sealed_at > now.saturating_add(skew) {
@@ -360,6 +467,7 @@ impl SessionMeta {
             absolute_expiry: self.absolute_expiry,
             idle_expiry: self.idle_expiry,
             data_version: self.data_version,
+            profile: self.profile.0,
         }
     }
 }
@@ -373,6 +481,7 @@ impl fmt::Debug for SessionMeta {
             .field("absolute_expiry", &self.absolute_expiry)
             .field("idle_expiry", &self.idle_expiry)
             .field("data_version", &self.data_version)
+            .field("profile", &self.profile.0)
             .finish()
     }
 }
@@ -494,7 +603,7 @@ impl postcard::ser_flavors::Flavor for SameBytes<'_> {
 }
 
 /// Whether `bytes` is exactly postcard's encoding of `value`.
-fn encodes_to<T: Serialize + ?Sized>(value: &T, bytes: &[u8]) -> bool {
+pub(crate) fn encodes_to<T: Serialize + ?Sized>(value: &T, bytes: &[u8]) -> bool {
     postcard::serialize_with_flavor(value, SameBytes { expected: bytes }).is_ok()
 }
 
@@ -539,6 +648,7 @@ pub(crate) fn decode_meta(plaintext: &[u8]) -> Result<(SessionMeta, &[u8]), Erro
         absolute_expiry: wire.absolute_expiry,
         idle_expiry: wire.idle_expiry,
         data_version: wire.data_version,
+        profile: ProfileId(wire.profile),
     };
     Ok((meta, rest))
 }
@@ -701,14 +811,14 @@ mod tests {
         .with_data_version(1);
         let bytes = encode_into(Vec::new(), &meta, "alice").unwrap().to_vec();
         // id (16) | issued 5 | sealed 5 | tag 1 + 5 | tag 1 + 5 | version 1
-        // | data.
+        // | profile 1 | data.
         let ranges = [16..21, 21..26, 27..32, 33..38, 38..39];
         let mut expected = vec![0xa5; 16];
         expected.extend([0x80, 0xf2, 0xd6, 0xca, 0x06]);
         expected.extend([0x80, 0xf2, 0xd6, 0xca, 0x06]);
         expected.extend([0x01, 0xc0, 0xc3, 0xd9, 0xca, 0x06]);
         expected.extend([0x01, 0x88, 0x80, 0xd7, 0xca, 0x06]);
-        expected.extend([0x01, 0x05]);
+        expected.extend([0x01, 0x00, 0x05]);
         expected.extend(b"alice");
         assert_eq!(bytes, expected, "the layout FORMAT.md describes");
         (bytes, ranges)

@@ -41,9 +41,8 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use self::envelope::{SessionMeta, unix_secs};
-use self::wire::{
-    BASE64, HEADER_LEN, MAX_AAD_LEN, aad_tail, decode_header, decoded_len, encoded_len,
-};
+pub(crate) use self::wire::BASE64;
+use self::wire::{HEADER_LEN, MAX_AAD_LEN, aad_tail, decode_header, decoded_len, encoded_len};
 use crate::error::{ConfigError, Error, ErrorKind};
 use crate::keyring::{KeyId, Keyring};
 use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
@@ -761,9 +760,7 @@ pub(crate) fn fuzz_decode_header(encoded: &[u8]) -> Option<(u8, KeyId)> {
 #[cfg(feature = "fuzzing")]
 pub(crate) fn fuzz_decode_envelope(plaintext: &[u8]) -> bool {
     envelope::decode_meta(plaintext)
-        .and_then(|(_, data)| {
-            envelope::decode_canonical::<std::collections::BTreeMap<String, Vec<u8>>>(data)
-        })
+        .and_then(|(_, payload)| crate::session::fuzz_decode_payload(payload))
         .is_ok()
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::codec::{Codec, MAX_AAD_LEN, seal_plaintext};
 use crate::envelope::{self, Lifetimes, SessionMeta};
 use crate::error::ErrorKind;
+use crate::flash::{FlashMessage, Level};
 use crate::keyring::Keyring;
 use crate::limits::BROWSER_COOKIE_LIMIT;
 use crate::rng::testing::FixedRng;
@@ -70,11 +71,20 @@ struct Valid {
     absolute_expiry: Option<u64>,
     idle_expiry: Option<u64>,
     data_version: u32,
-    /// `string`, or `session_map` (values as hex).
+    /// The lifetime profile sealed in the envelope.
+    profile: u8,
+    /// The session's CSRF secret, when it has one.
+    csrf_secret_hex: Option<String>,
+    /// Flash messages: level name, level index as sealed, text.
+    flash: Vec<serde_json::Value>,
+    /// `string`, `session_map` (values as hex), or `none` (an anonymous
+    /// session: no application data).
     data_type: &'static str,
     data: serde_json::Value,
-    /// The data's encoding: the end of the plaintext.
-    data_hex: String,
+    /// The data's encoding (after the payload's `Some` tag), if any.
+    data_hex: Option<String>,
+    /// The session layer's payload: the plaintext after the metadata.
+    payload_hex: String,
     plaintext_hex: String,
     aad_hex: String,
     now: u64,
@@ -159,6 +169,7 @@ fn overlong(bytes: &[u8], varint_end: usize) -> Vec<u8> {
 enum Data {
     Text(String),
     Map(SessionMap),
+    Anonymous,
 }
 
 impl Data {
@@ -173,6 +184,7 @@ impl Data {
         match self {
             Self::Text(_) => "string",
             Self::Map(_) => "session_map",
+            Self::Anonymous => "none",
         }
     }
 
@@ -189,17 +201,53 @@ impl Data {
                     .collect::<serde_json::Map<_, _>>()
                     .into()
             }
+            Self::Anonymous => serde_json::Value::Null,
         }
     }
 
-    fn encode(&self, meta: &SessionMeta) -> Vec<u8> {
+    /// The data's own encoding, if there is data.
+    fn data_bytes(&self) -> Option<Vec<u8>> {
         match self {
-            Self::Text(text) => envelope::encode_into(Vec::new(), meta, text),
-            Self::Map(map) => envelope::encode_into(Vec::new(), meta, map),
+            Self::Text(text) => Some(postcard::to_allocvec(text).unwrap()),
+            Self::Map(map) => Some(postcard::to_allocvec(map).unwrap()),
+            Self::Anonymous => None,
         }
-        .unwrap()
-        .to_vec()
     }
+
+    /// The session layer's payload around the data.
+    fn payload(&self, csrf: Option<&[u8; 32]>, flash: &[FlashMessage]) -> Vec<u8> {
+        let mut out = postcard::to_allocvec(&(csrf, flash)).unwrap();
+        match self.data_bytes() {
+            Some(data) => {
+                out.push(1);
+                out.extend(data);
+            }
+            None => out.push(0),
+        }
+        out
+    }
+}
+
+/// The envelope: metadata, then the payload's bytes.
+fn plaintext(meta: &SessionMeta, payload: &[u8]) -> Vec<u8> {
+    let mut out = envelope::encode_into(Vec::new(), meta, &())
+        .unwrap()
+        .to_vec();
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The payload of a plain session holding `text`.
+fn text_payload(text: &str) -> Vec<u8> {
+    Data::Text(text.to_owned()).payload(None, &[])
+}
+
+fn flash_json(message: &FlashMessage) -> serde_json::Value {
+    serde_json::json!({
+        "level": message.level.as_str(),
+        "level_index": message.level as u8,
+        "text": message.text,
+    })
 }
 
 struct Case {
@@ -210,19 +258,21 @@ struct Case {
     data_version: u32,
     data: Data,
     parts: u8,
+    profile: u8,
+    csrf: Option<[u8; 32]>,
+    flash: Vec<FlashMessage>,
 }
 
 fn valid(codec: &Codec, case: Case) -> Valid {
     let (_, suite) = KEYS[case.key_id as usize - 1];
     let ring = keyring_with_primary(case.key_id);
-    let meta = meta(case.seed, case.lifetimes).with_data_version(case.data_version);
+    let meta = meta(case.seed, case.lifetimes)
+        .with_data_version(case.data_version)
+        .with_profile(crate::ProfileId::new(case.profile));
     let nonce = nonce(case.seed, suite.nonce_len());
-    let plaintext = case.data.encode(&meta);
-    let data_len = match &case.data {
-        Data::Text(text) => postcard::to_allocvec(text).unwrap().len(),
-        Data::Map(map) => postcard::to_allocvec(map).unwrap().len(),
-    };
-    let data_hex = hex(&plaintext[plaintext.len() - data_len..]);
+    let payload = case.data.payload(case.csrf.as_ref(), &case.flash);
+    let plaintext = plaintext(&meta, &payload);
+    let data_hex = case.data.data_bytes().map(|d| hex(&d));
     let value = seal_plaintext(codec, &ring, &nonce, &plaintext, case.parts);
     let mut header = vec![1u8];
     header.extend_from_slice(&case.key_id.to_be_bytes());
@@ -255,9 +305,13 @@ fn valid(codec: &Codec, case: Case) -> Valid {
         absolute_expiry: meta.absolute_expiry,
         idle_expiry: meta.idle_expiry,
         data_version: meta.data_version,
+        profile: case.profile,
+        csrf_secret_hex: case.csrf.map(|s| hex(&s)),
+        flash: case.flash.iter().map(flash_json).collect(),
         data_type: case.data.kind(),
         data: case.data.json(),
         data_hex,
+        payload_hex: hex(&payload),
         plaintext_hex: hex(&plaintext),
         aad_hex: aad,
         now: T0 + 60,
@@ -288,6 +342,9 @@ fn generate() -> String {
                 data_version: 0,
                 data: Data::Text(text.clone()),
                 parts: 0,
+                profile: 0,
+                csrf: None,
+                flash: Vec::new(),
             });
         }
         valid_cases.push(Case {
@@ -298,16 +355,22 @@ fn generate() -> String {
             data_version: 0,
             data: Data::session_map(),
             parts: 0,
+            profile: 0,
+            csrf: None,
+            flash: Vec::new(),
         });
     }
     valid_cases.push(Case {
-        description: "absolute lifetime only (no idle timeout)",
+        description: "profile 1 (\"remember me\"), absolute lifetime only (no idle timeout)",
         key_id: 1,
         seed: 0x40,
         lifetimes: Lifetimes::new(Some(Duration::from_secs(30 * 86_400)), None),
         data_version: 0,
         data: Data::Text("remember me".to_owned()),
         parts: 0,
+        profile: 1,
+        csrf: None,
+        flash: Vec::new(),
     });
     valid_cases.push(Case {
         description: "data version 7: a manager at another data version needs a migration",
@@ -317,6 +380,9 @@ fn generate() -> String {
         data_version: 7,
         data: Data::Text("old data".to_owned()),
         parts: 0,
+        profile: 0,
+        csrf: None,
+        flash: Vec::new(),
     });
     valid_cases.push(Case {
         description: "split over 2 chunk cookies (parts = 2 in the AAD)",
@@ -326,15 +392,46 @@ fn generate() -> String {
         data_version: 0,
         data: Data::Text("session data ".repeat(400)),
         parts: 2,
+        profile: 0,
+        csrf: None,
+        flash: Vec::new(),
+    });
+    valid_cases.push(Case {
+        description: "anonymous session holding one flash message (no data)",
+        key_id: 1,
+        seed: 0x43,
+        lifetimes: Lifetimes::default(),
+        data_version: 0,
+        data: Data::Anonymous,
+        parts: 0,
+        profile: 0,
+        csrf: None,
+        flash: vec![FlashMessage::new(
+            Level::Error,
+            "Wrong user name or password.",
+        )],
+    });
+    valid_cases.push(Case {
+        description: "CSRF secret, two flash messages and a session map",
+        key_id: 1,
+        seed: 0x44,
+        lifetimes: Lifetimes::default(),
+        data_version: 0,
+        data: Data::session_map(),
+        parts: 0,
+        profile: 0,
+        csrf: Some(core::array::from_fn(|i| 0x3c ^ i as u8)),
+        flash: vec![
+            FlashMessage::new(Level::Info, "Signed in."),
+            FlashMessage::new(Level::Success, "Welcome back, Zoë."),
+        ],
     });
     let valid: Vec<Valid> = valid_cases.into_iter().map(|c| valid(&codec, c)).collect();
 
     let ring = keyring();
     let base_meta = meta(0xee, Lifetimes::default());
     let base_nonce = nonce(0xee, 24);
-    let base_plain = envelope::encode_into(Vec::new(), &base_meta, "alice")
-        .unwrap()
-        .to_vec();
+    let base_plain = plaintext(&base_meta, &text_payload("alice"));
     let seal = |plaintext: &[u8]| seal_plaintext(&codec, &ring, &base_nonce, plaintext, 0);
     let base = seal(&base_plain);
     let kind = |k: ErrorKind| format!("{k:?}");
@@ -482,7 +579,7 @@ fn generate() -> String {
         &codec,
         &ring,
         &nonce(0xdd, 24),
-        &envelope::encode_into(Vec::new(), &absolute_only, "alice").unwrap(),
+        &plaintext(&absolute_only, &text_payload("alice")),
         0,
     );
     push(
@@ -505,18 +602,20 @@ fn generate() -> String {
     // Authentic plaintexts that are not the canonical encoding. Offsets
     // in `base_plain`: session id 0..16, issued_at 16..21, sealed_at
     // 21..26, tag 26, absolute_expiry 27..32, tag 32, idle_expiry 33..38,
-    // data_version 38, then the string: length 39, bytes 40..45.
-    assert_eq!(base_plain.len(), 45);
-    assert_eq!(&base_plain[38..], b"\x00\x05alice");
+    // data_version 38, profile 39; the payload: CSRF tag 40, flash count
+    // 41, data tag 42, then the string: length 43, bytes 44..49.
+    assert_eq!(base_plain.len(), 49);
+    assert_eq!(&base_plain[38..], b"\x00\x00\x00\x00\x01\x05alice");
     for (description, end) in [
         ("overlong varint in issued_at", 21),
         ("overlong varint in sealed_at", 26),
         ("overlong varint in absolute_expiry", 32),
         ("overlong varint in idle_expiry", 38),
         ("overlong varint in data_version (0 as 0x80 0x00)", 39),
+        ("overlong varint in the flash count (0 as 0x80 0x00)", 42),
         (
             "overlong varint in the data (string length 5 as 0x85 0x00)",
-            40,
+            44,
         ),
     ] {
         push(
@@ -536,6 +635,32 @@ fn generate() -> String {
         seal(&bad_tag),
         ErrorKind::PayloadDecode,
     );
+    for (description, at) in [
+        ("Option tag 2 for the CSRF secret", 40),
+        ("Option tag 2 for the data", 42),
+    ] {
+        let mut bad = base_plain.clone();
+        bad[at] = 2;
+        push(description, NAME, now, seal(&bad), ErrorKind::PayloadDecode);
+    }
+    let mut no_data_then_bytes = base_plain.clone();
+    no_data_then_bytes[42] = 0;
+    push(
+        "data tag None followed by bytes",
+        NAME,
+        now,
+        seal(&no_data_then_bytes),
+        ErrorKind::PayloadDecode,
+    );
+    let mut bad_level = base_plain.clone();
+    bad_level.splice(41..42, [1, 5, 1, b'x']);
+    push(
+        "flash message with level 5 (none such)",
+        NAME,
+        now,
+        seal(&bad_level),
+        ErrorKind::PayloadDecode,
+    );
     let mut past_u32 = base_plain.clone();
     past_u32.splice(38..39, [0x80, 0x80, 0x80, 0x80, 0x10]);
     push(
@@ -545,7 +670,18 @@ fn generate() -> String {
         seal(&past_u32),
         ErrorKind::PayloadDecode,
     );
-    type Plain = ([u8; 16], u64, u64, Option<u64>, Option<u64>, u32, String);
+    type Plain = (
+        [u8; 16],
+        u64,
+        u64,
+        Option<u64>,
+        Option<u64>,
+        u32,
+        u8,
+        Option<[u8; 32]>,
+        Vec<u8>,
+        Option<String>,
+    );
     let mut plain: Plain = postcard::from_bytes(&base_plain).expect("the base envelope");
     plain.2 = plain.1 - 1;
     push(
@@ -572,7 +708,7 @@ fn generate() -> String {
         seal(&[]),
         ErrorKind::PayloadDecode,
     );
-    let map_prefix = &base_plain[..39];
+    let map_prefix = &base_plain[..43];
     for (description, entries) in [
         ("session map with a duplicate key", [("a", 1u8), ("a", 2)]),
         ("session map with keys out of order", [("b", 2), ("a", 1)]),
@@ -594,8 +730,9 @@ fn generate() -> String {
 
     let file = File {
         description: "sealed-session wire format v1 test vectors (FORMAT.md). Every value opens, or \
-                      fails with `expected`, under `configuration`; data is a string or a \
-                      SessionMap as `data_type` says",
+                      fails with `expected`, under `configuration`; the plaintext is the \
+                      metadata then the session layer's payload (CSRF secret, flash messages, \
+                      data), and the data is a string, a SessionMap or absent as `data_type` says",
         format_version: crate::codec::FORMAT_V1,
         configuration: Configuration {
             note: "Parse `keyring` with Keyring::from_str (key 1 is the primary; `valid` values \
@@ -604,7 +741,9 @@ fn generate() -> String {
                    cookie_name)) and no other setting opens every valid value of data version \
                    0 as a single cookie, with its clock at the vector's `now`; the chunked \
                    value needs .chunking(max_chunks) and its `chunks` as cookies name.0, \
-                   name.1; the data version 7 value needs .data_version(7) or a migration hook.",
+                   name.1; the data version 7 value needs .data_version(7) or a migration hook. \
+                   Profile 1 is not declared by that configuration, so its value lives by the \
+                   default profile's limits.",
             keyring: keyring_string(),
             primary_key_id: 1,
             cookie_name: NAME,
@@ -645,6 +784,9 @@ fn vectors_are_current() {
     );
 }
 
+/// The session layer's payload as a tuple (FORMAT.md §6.3).
+type Payload<T> = (Option<[u8; 32]>, Vec<FlashMessage>, Option<T>);
+
 #[test]
 fn every_invalid_vector_fails_as_recorded() {
     // The file's own check lives in tests/vectors.rs; this guards the
@@ -658,8 +800,12 @@ fn every_invalid_vector_fails_as_recorded() {
             at(case["now"].as_u64().unwrap()),
         );
         let err = match case["data_type"].as_str().unwrap() {
-            "string" => codec.open_at::<String>(&ring, value, now).map(drop),
-            _ => codec.open_at::<SessionMap>(&ring, value, now).map(drop),
+            "string" => codec
+                .open_at::<Payload<String>>(&ring, value, now)
+                .map(drop),
+            _ => codec
+                .open_at::<Payload<SessionMap>>(&ring, value, now)
+                .map(drop),
         }
         .unwrap_err();
         assert_eq!(

@@ -17,7 +17,7 @@ pub(super) const HEADER_CHARS: usize = 8;
 pub(crate) const MAX_AAD_LEN: usize = HEADER_LEN + 2 + MAX_NAME_LEN + 2 + MAX_CONTEXT_LEN + 1;
 
 /// Canonical base64url without padding: no `=`, zero trailing bits.
-pub(super) static BASE64: GeneralPurpose = URL_SAFE_NO_PAD;
+pub(crate) static BASE64: GeneralPurpose = URL_SAFE_NO_PAD;
 
 /// Decodes the version and key id from the first characters, without
 /// allocating. Values too short to hold a header, nonce and tag of the

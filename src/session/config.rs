@@ -6,9 +6,11 @@ use std::time::Duration;
 use crate::codec::Codec;
 use crate::cookie::CookieConfig;
 use crate::cookie::name::requires_secure;
-use crate::envelope::Lifetimes;
+use crate::envelope::{Lifetimes, ProfileId};
 use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CHUNKS, MAX_COOKIE_LIFETIME, MAX_VALUE_LIMIT};
 use crate::proxy::ProxyTrust;
+
+use super::Profile;
 
 use crate::error::ConfigError;
 
@@ -47,7 +49,8 @@ pub enum InsecurePolicy {
 #[derive(Clone, Debug)]
 pub struct SessionConfig {
     pub(super) cookie: CookieConfig,
-    pub(super) lifetimes: Lifetimes,
+    /// The default profile first, then the others by id.
+    pub(super) profiles: Vec<(ProfileId, Profile)>,
     pub(super) idle_refresh: f64,
     pub(super) clock_skew: Duration,
     pub(super) context: Vec<u8>,
@@ -70,7 +73,7 @@ impl SessionConfig {
     pub fn new(cookie: CookieConfig) -> Self {
         Self {
             cookie,
-            lifetimes: Lifetimes::default(),
+            profiles: vec![(ProfileId::DEFAULT, Profile::default())],
             idle_refresh: 0.5,
             clock_skew: Duration::from_secs(60),
             context: Vec::new(),
@@ -81,8 +84,8 @@ impl SessionConfig {
         }
     }
 
-    /// Absolute lifetime and idle timeout; at least one, each at most 400
-    /// days.
+    /// Absolute lifetime and idle timeout of the default profile; at least
+    /// one, each at most 400 days.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -93,8 +96,71 @@ impl SessionConfig {
     /// assert_eq!(endless.validate(), Err(ConfigError::NoLifetime));
     /// ```
     pub fn lifetimes(mut self, lifetimes: Lifetimes) -> Self {
-        self.lifetimes = lifetimes;
+        if let Some((_, default)) = self.profiles.first_mut() {
+            default.lifetimes = lifetimes;
+        }
         self
+    }
+
+    /// The default profile: what every session lives under unless its
+    /// handler picks another. Persistent with [`Lifetimes::default`] unless
+    /// set.
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Lifetimes, Profile, SessionConfig};
+    /// // Cookies that end with the browser, like express's `maxAge: null`.
+    /// let config = SessionConfig::new(CookieConfig::new("__Host-s"))
+    ///     .default_profile(Profile::browser_session(Lifetimes::default()));
+    /// assert!(config.validate().is_ok());
+    /// ```
+    pub fn default_profile(self, profile: Profile) -> Self {
+        self.profile(ProfileId::DEFAULT, profile)
+    }
+
+    /// Declares a lifetime profile a handler may pick for its session (for
+    /// example "remember me" at login). The choice is sealed in the cookie
+    /// and every open enforces that profile's limits as configured now; a
+    /// cookie naming a profile the configuration no longer declares lives
+    /// under the default profile's limits. Declaring an id again replaces
+    /// it; [`ProfileId::DEFAULT`] replaces the default profile.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sealed_session::{CookieConfig, Lifetimes, Profile, ProfileId, SessionConfig};
+    ///
+    /// const REMEMBER_ME: ProfileId = ProfileId::new(1);
+    /// let config = SessionConfig::new(CookieConfig::new("__Host-s"))
+    ///     .default_profile(Profile::browser_session(Lifetimes::default()))
+    ///     .profile(REMEMBER_ME, Profile::persistent(Lifetimes::new(
+    ///         Some(Duration::from_secs(30 * 86_400)),
+    ///         Some(Duration::from_secs(7 * 86_400)),
+    ///     )));
+    /// assert!(config.validate().is_ok());
+    /// ```
+    pub fn profile(mut self, id: ProfileId, profile: Profile) -> Self {
+        match self.profiles.iter_mut().find(|(known, _)| *known == id) {
+            Some((_, existing)) => *existing = profile,
+            None => {
+                self.profiles.push((id, profile));
+                self.profiles.sort_by_key(|(id, _)| *id);
+            }
+        }
+        self
+    }
+
+    /// The profile `id` names, or the default one.
+    pub(super) fn profile_for(&self, id: ProfileId) -> &Profile {
+        const FALLBACK: Profile = Profile::persistent(Lifetimes::new(None, None));
+        self.profiles
+            .iter()
+            .find(|(known, _)| *known == id)
+            .or_else(|| self.profiles.first())
+            .map_or(&FALLBACK, |(_, profile)| profile)
+    }
+
+    /// Whether the configuration declares `id`.
+    pub(super) fn declares(&self, id: ProfileId) -> bool {
+        self.profiles.iter().any(|(known, _)| *known == id)
     }
 
     /// Re-seal an unchanged session only once this fraction of the idle
@@ -246,23 +312,8 @@ impl SessionConfig {
     /// Validates and builds the codec the manager seals with.
     pub(super) fn codec(&self) -> Result<Codec, ConfigError> {
         self.cookie.validate()?;
-        let Lifetimes { absolute, idle } = self.lifetimes;
-        if absolute.is_none() && idle.is_none() {
-            return Err(ConfigError::NoLifetime);
-        }
-        if absolute
-            .into_iter()
-            .chain(idle)
-            .any(|d| d > MAX_COOKIE_LIFETIME)
-        {
-            return Err(ConfigError::LifetimeTooLong);
-        }
-        if absolute
-            .into_iter()
-            .chain(idle)
-            .any(|d| d < Duration::from_secs(1))
-        {
-            return Err(ConfigError::LifetimeTooShort);
+        for (_, profile) in &self.profiles {
+            check_lifetimes(profile.lifetimes)?;
         }
         if !(0.0..=1.0).contains(&self.idle_refresh) {
             return Err(ConfigError::IdleRefresh);
@@ -288,6 +339,27 @@ impl SessionConfig {
             .with_clock_skew(self.clock_skew)?
             .with_max_value_len(limit)
     }
+}
+
+fn check_lifetimes(Lifetimes { absolute, idle }: Lifetimes) -> Result<(), ConfigError> {
+    if absolute.is_none() && idle.is_none() {
+        return Err(ConfigError::NoLifetime);
+    }
+    if absolute
+        .into_iter()
+        .chain(idle)
+        .any(|d| d > MAX_COOKIE_LIFETIME)
+    {
+        return Err(ConfigError::LifetimeTooLong);
+    }
+    if absolute
+        .into_iter()
+        .chain(idle)
+        .any(|d| d < Duration::from_secs(1))
+    {
+        return Err(ConfigError::LifetimeTooShort);
+    }
+    Ok(())
 }
 
 /// Characters of the sealed value each chunk cookie carries.

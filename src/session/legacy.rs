@@ -11,15 +11,16 @@ use serde::de::DeserializeOwned;
 
 use crate::cookie::CookieConfig;
 use crate::cookie_header;
-use crate::envelope::{SessionMeta, unix_secs};
+use crate::envelope::{ProfileId, SessionMeta, unix_secs};
 use crate::migrate::{
     Counters, LegacyConfig, LegacyConfigError, LegacyCookie, LegacyRejection, LegacySession,
     LegacyStats,
 };
 use crate::suite::TAG_LEN;
 
-use super::lifecycle::{Session, State};
+use super::lifecycle::{Extras, Session, State};
 use super::manager::Shared;
+use super::payload::PayloadRef;
 use super::{ResponseCookies, SessionManager};
 
 type Mapping<T> = dyn Fn(&LegacySession) -> Option<T> + Send + Sync;
@@ -246,9 +247,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         let opened = crate::migrate::decode(cookie, value, self.now)?;
         let data = (legacy.map)(&opened).ok_or(LegacyRejection::Unmapped)?;
         let config = &shared.config;
-        let mut meta = SessionMeta::new_at(config.lifetimes, self.now)
+        let profile = ProfileId::DEFAULT;
+        let mut meta = SessionMeta::new_at(config.profile_for(profile).lifetimes, self.now)
             .map_err(|_| LegacyRejection::Unmapped)?
-            .with_data_version(config.data_version);
+            .with_data_version(config.data_version)
+            .with_profile(profile);
         if let Some(expiry) = opened.expires_at() {
             let expiry = unix_secs(expiry).map_err(|_| LegacyRejection::Expired)?;
             meta.absolute_expiry = Some(meta.absolute_expiry.map_or(expiry, |e| e.min(expiry)));
@@ -264,16 +267,25 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             return Err(LegacyRejection::TooLarge);
         }
         Ok(State::Active {
-            data,
+            data: Some(data),
             meta: Some(meta),
             needs_reseal: true,
+            extras: Extras {
+                profile,
+                ..Extras::default()
+            },
         })
     }
 
     /// Whether `data` sealed under the primary key fits the cookie (or its
     /// chunks), without sealing it.
     fn fits(&self, shared: &Shared<T>, meta: &SessionMeta, data: &T) -> bool {
-        let Ok(plain) = crate::envelope::encode_into(Vec::new(), meta, data) else {
+        let payload = PayloadRef {
+            csrf_secret: None,
+            flash: &[],
+            data: Some(data),
+        };
+        let Ok(plain) = crate::envelope::encode_into(Vec::new(), meta, &payload) else {
             return false;
         };
         let raw = self

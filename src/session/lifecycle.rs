@@ -8,14 +8,19 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use zeroize::Zeroizing;
+
 use crate::cookie_header::Incoming;
-use crate::envelope::SessionMeta;
+use crate::envelope::{ProfileId, SessionId, SessionMeta};
 use crate::error::{Error, ErrorKind};
 use crate::keyring::Keyring;
 use crate::proxy::SchemeDecision;
+use crate::rng::OsRandom;
 
 use super::InvalidCookie;
+use super::flash::{FlashMessage, Level};
 use super::manager::Shared;
+use super::payload::{self, CSRF_SECRET_LEN};
 
 pub(super) enum State<T> {
     /// Cookies not looked at yet.
@@ -23,12 +28,48 @@ pub(super) enum State<T> {
     /// No session: none was sent, none opened, or it was destroyed.
     Empty,
     Active {
-        data: T,
-        /// `None` for a new or regenerated session: a fresh id and issue
-        /// time are drawn when it is sealed.
+        /// `None` for an anonymous session (flash messages or a CSRF
+        /// secret, no application data).
+        data: Option<T>,
+        /// `None` for a new or regenerated session: an issue time (and an
+        /// id, unless one was drawn already) are set when it is sealed.
         meta: Option<SessionMeta>,
         needs_reseal: bool,
+        extras: Extras,
     },
+}
+
+/// The session layer's own state, sealed beside the data.
+#[derive(Default)]
+pub(super) struct Extras {
+    /// The profile the session lives under from its next seal on.
+    pub(super) profile: ProfileId,
+    /// The id a new session will be sealed with, once asked for.
+    pub(super) new_id: Option<SessionId>,
+    pub(super) csrf_secret: Option<Zeroizing<[u8; CSRF_SECRET_LEN]>>,
+    pub(super) flash: Vec<FlashMessage>,
+}
+
+impl Extras {
+    /// Nothing that needs a cookie.
+    pub(super) fn is_empty(&self) -> bool {
+        self.csrf_secret.is_none() && self.flash.is_empty()
+    }
+}
+
+impl<T> State<T> {
+    /// An anonymous session, or `self` if there is one already.
+    fn activate(&mut self) -> &mut Self {
+        if !matches!(self, Self::Active { .. }) {
+            *self = Self::Active {
+                data: None,
+                meta: None,
+                needs_reseal: false,
+                extras: Extras::default(),
+            };
+        }
+        self
+    }
 }
 
 pub(super) enum Plan<'a, T> {
@@ -38,7 +79,9 @@ pub(super) enum Plan<'a, T> {
     Remove,
     Seal {
         meta: SessionMeta,
-        data: &'a T,
+        payload: payload::PayloadRef<'a, T>,
+        /// The profile's cookie carries `Max-Age`.
+        persistent: bool,
     },
 }
 
@@ -161,12 +204,17 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             .codec
             .open_parts(&self.keyring, value, self.now, parts)
             .map_err(InvalidCookie::Invalid)?;
-        let meta = raw.meta().clone();
+        let mut meta = raw.meta().clone();
         // The sealed deadlines were set by the configuration in force when
-        // the value was sealed; today's limits bind it too, so shortening
-        // a lifetime takes effect on cookies already issued.
+        // the value was sealed; the limits of its profile today bind it
+        // too, so shortening a lifetime takes effect on cookies already
+        // issued. A profile no longer declared lives by the default's.
+        let config = &shared.config;
+        if !config.declares(meta.profile) {
+            meta.profile = ProfileId::DEFAULT;
+        }
         let now = crate::envelope::unix_secs(self.now).map_err(InvalidCookie::Invalid)?;
-        let lifetimes = shared.config.lifetimes;
+        let lifetimes = config.profile_for(meta.profile).lifetimes;
         let past = |from: u64, limit: Option<Duration>| {
             limit.is_some_and(|limit| now >= from.saturating_add(limit.as_secs()))
         };
@@ -182,31 +230,41 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         if meta.issued_at < not_before {
             return Err(InvalidCookie::RevokedByTime);
         }
-        let (data, migrated) = if meta.data_version == shared.config.data_version {
-            (raw.decode::<T>().map_err(InvalidCookie::Invalid)?, false)
-        } else {
-            let migrated = shared
-                .migrate
-                .as_ref()
-                .and_then(|migrate| migrate(meta.data_version, raw.data_bytes()));
-            (
-                migrated.ok_or(InvalidCookie::DataVersion(meta.data_version))?,
-                true,
-            )
+        let invalid = |kind| InvalidCookie::Invalid(Error::new(kind));
+        let payload = payload::split(raw.data_bytes()).map_err(invalid)?;
+        let (data, migrated) = match payload.data {
+            None => (None, false),
+            Some(bytes) if meta.data_version == config.data_version => (
+                Some(crate::envelope::decode_canonical::<T>(bytes).map_err(invalid)?),
+                false,
+            ),
+            Some(bytes) => {
+                let migrated = shared
+                    .migrate
+                    .as_ref()
+                    .and_then(|migrate| migrate(meta.data_version, bytes));
+                (
+                    Some(migrated.ok_or(InvalidCookie::DataVersion(meta.data_version))?),
+                    true,
+                )
+            }
         };
-        if shared
-            .validate
-            .as_ref()
-            .is_some_and(|valid| !valid(&meta, &data))
+        if let (Some(valid), Some(data)) = (shared.validate.as_ref(), data.as_ref())
+            && !valid(&meta, data)
         {
             return Err(InvalidCookie::RevokedByValidator);
         }
-        let mut meta = meta;
-        meta.data_version = shared.config.data_version;
+        meta.data_version = config.data_version;
         Ok(State::Active {
             data,
-            meta: Some(meta),
             needs_reseal: raw.needs_reseal() || migrated,
+            extras: Extras {
+                profile: meta.profile,
+                new_id: None,
+                csrf_secret: payload.csrf_secret.map(Zeroizing::new),
+                flash: payload.flash,
+            },
+            meta: Some(meta),
         })
     }
 
@@ -226,7 +284,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     pub fn get(&mut self) -> Option<&T> {
         self.open();
         match &self.state {
-            State::Active { data, .. } => Some(data),
+            State::Active { data, .. } => data.as_ref(),
             _ => None,
         }
     }
@@ -248,7 +306,9 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     pub fn get_mut(&mut self) -> Option<&mut T> {
         self.open();
         match &mut self.state {
-            State::Active { data, .. } => {
+            State::Active {
+                data: Some(data), ..
+            } => {
                 self.dirty = true;
                 Some(data)
             }
@@ -273,15 +333,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         self.open();
         self.dirty = true;
         self.destroyed = false;
-        match &mut self.state {
-            State::Active { data: current, .. } => *current = data,
-            _ => {
-                self.state = State::Active {
-                    data,
-                    meta: None,
-                    needs_reseal: false,
-                }
-            }
+        if let State::Active { data: current, .. } = self.state.activate() {
+            *current = Some(data);
         }
     }
 
@@ -302,8 +355,12 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// ```
     pub fn regenerate(&mut self) {
         self.open();
-        if let State::Active { meta, .. } = &mut self.state {
+        if let State::Active { meta, extras, .. } = &mut self.state {
             *meta = None;
+            extras.new_id = None;
+            // A CSRF token rendered before the change of privilege must
+            // not be accepted after it.
+            extras.csrf_secret = None;
             self.dirty = true;
         }
     }
@@ -329,7 +386,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     }
 
     /// Re-seals the session on this response (fresh nonce, idle deadline
-    /// moved), keeping its id, issue time and absolute expiry.
+    /// moved), keeping its id, issue time and absolute expiry: express's
+    /// `req.session.touch()`.
     ///
     /// ```
     /// # use http::HeaderMap;
@@ -345,6 +403,227 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     pub fn touch(&mut self) {
         self.open();
         self.touched = true;
+    }
+
+    /// Puts the session under another lifetime profile from this response
+    /// on (declared with
+    /// [`SessionConfig::profile`](crate::SessionConfig::profile)):
+    /// typically "remember me" at login, next to
+    /// [`regenerate`](Self::regenerate). The absolute expiry is counted
+    /// from the session's issue time, the idle one from now. Does nothing
+    /// without a session.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use http::HeaderMap;
+    /// use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, Lifetimes, Profile, ProfileId, SessionConfig, SessionManager};
+    /// use sealed_session::adapter::Connection;
+    ///
+    /// const REMEMBER_ME: ProfileId = ProfileId::new(1);
+    /// let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// let config = SessionConfig::new(CookieConfig::new("__Host-s"))
+    ///     .default_profile(Profile::browser_session(Lifetimes::default()))
+    ///     .profile(REMEMBER_ME, Profile::persistent(Lifetimes::new(Some(Duration::from_secs(30 * 86_400)), None)));
+    /// let manager = SessionManager::<u64>::new(config, keys)?;
+    ///
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// session.regenerate();
+    /// session.set(42);
+    /// session.set_profile(REMEMBER_ME);
+    /// let set_cookie = session.save()?.set_cookie;
+    /// assert!(set_cookie[0].to_str()?.contains("Max-Age=259199"), "30 days, less the current second");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_profile(&mut self, profile: ProfileId) {
+        self.open();
+        if let State::Active { extras, .. } = &mut self.state
+            && extras.profile != profile
+        {
+            extras.profile = profile;
+            self.dirty = true;
+        }
+    }
+
+    /// The profile the session lives under (the default without a
+    /// session).
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, ProfileId, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// assert_eq!(session.profile(), ProfileId::DEFAULT);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn profile(&mut self) -> ProfileId {
+        self.open();
+        match &self.state {
+            State::Active { extras, .. } => extras.profile,
+            _ => ProfileId::DEFAULT,
+        }
+    }
+
+    /// The session's id, for logs: `None` without a session. A new or
+    /// regenerated session draws its id here (or when it is first sealed)
+    /// and keeps it.
+    ///
+    /// The id is not a credential (the sealed cookie is), and it is not
+    /// the CSRF secret.
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::Rng` if the operating system cannot provide a new id.
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// assert_eq!(session.id()?, None);
+    /// session.set(1);
+    /// let id = session.id()?.expect("a session");
+    /// session.save()?;
+    /// assert_eq!(session.meta().map(|m| *m.session_id()), Some(id));
+    /// println!("session {id}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn id(&mut self) -> Result<Option<SessionId>, Error> {
+        self.open();
+        match &mut self.state {
+            State::Active {
+                meta: Some(meta), ..
+            } => Ok(Some(*meta.session_id())),
+            State::Active { extras, .. } => match extras.new_id {
+                Some(id) => Ok(Some(id)),
+                None => {
+                    let id = SessionId::generate(&mut OsRandom)?;
+                    extras.new_id = Some(id);
+                    Ok(Some(id))
+                }
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// Adds a flash message for the next request that reads them (see
+    /// [`FlashMessage`]). Starts an anonymous session if there is none.
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// use sealed_session::flash::Level;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// session.push_flash(Level::Info, "You are logged out.");
+    /// assert_eq!(session.save()?.set_cookie.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn push_flash(&mut self, level: Level, text: impl Into<String>) {
+        self.open();
+        self.destroyed = false;
+        if let State::Active { extras, .. } = self.state.activate() {
+            extras.flash.push(FlashMessage::new(level, text));
+            self.dirty = true;
+        }
+    }
+
+    /// The flash messages, oldest first, removed from the session: the
+    /// response re-seals it without them. Empty without a session.
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// assert!(session.take_flash().is_empty());
+    /// assert!(session.save()?.set_cookie.is_empty(), "reading nothing changes nothing");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn take_flash(&mut self) -> Vec<FlashMessage> {
+        self.open();
+        match &mut self.state {
+            State::Active { extras, .. } if !extras.flash.is_empty() => {
+                self.dirty = true;
+                std::mem::take(&mut extras.flash)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A CSRF token for a form or a page's `X-CSRF-Token` header, bound to
+    /// this session and different on every call (see
+    /// [`csrf`](crate::csrf)). The first call draws the session's CSRF
+    /// secret, starting an anonymous session if there is none (a login
+    /// form needs a token too).
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::Rng` if the operating system cannot provide randomness.
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// let a = session.csrf_token()?;
+    /// let b = session.csrf_token()?;
+    /// assert_ne!(a, b, "masked afresh every time");
+    /// assert!(session.verify_csrf_token(&a) && session.verify_csrf_token(&b));
+    /// assert!(!session.verify_csrf_token("forged"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn csrf_token(&mut self) -> Result<String, Error> {
+        self.open();
+        self.destroyed = false;
+        let State::Active { extras, .. } = self.state.activate() else {
+            return Err(Error::new(ErrorKind::Rng));
+        };
+        let secret = match &extras.csrf_secret {
+            Some(secret) => secret,
+            None => {
+                let mut secret = Zeroizing::new([0u8; CSRF_SECRET_LEN]);
+                crate::rng::fill_from_os(secret.as_mut_slice())
+                    .map_err(|_| Error::new(ErrorKind::Rng))?;
+                self.dirty = true;
+                extras.csrf_secret.insert(secret)
+            }
+        };
+        crate::csrf::mask(secret)
+    }
+
+    /// Whether `token` is a CSRF token of this session, compared in
+    /// constant time. Without a session, or before any token was issued,
+    /// nothing is valid.
+    ///
+    /// ```
+    /// # use http::HeaderMap;
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// # let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+    /// assert!(!session.verify_csrf_token(""));
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    pub fn verify_csrf_token(&mut self, token: &str) -> bool {
+        self.open();
+        match &self.state {
+            State::Active { extras, .. } => extras
+                .csrf_secret
+                .as_ref()
+                .is_some_and(|secret| crate::csrf::verify(secret, token)),
+            _ => false,
+        }
     }
 
     /// The session's metadata, once it has been sealed before.

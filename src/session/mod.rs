@@ -14,11 +14,14 @@
 
 mod config;
 mod error;
+pub(crate) mod flash;
 #[cfg(feature = "migrate")]
 mod legacy;
 mod lifecycle;
 mod manager;
 mod map;
+mod payload;
+mod profile;
 mod save;
 
 use std::net::IpAddr;
@@ -29,7 +32,15 @@ pub use error::{InsecureContext, InvalidCookie, SessionError};
 pub use lifecycle::Session;
 pub use manager::SessionManager;
 pub use map::SessionMap;
+pub use profile::Profile;
 pub use save::ResponseCookies;
+
+/// Decodes a session payload around a string-keyed map, as the session
+/// manager does.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn fuzz_decode_payload(bytes: &[u8]) -> Result<(), crate::ErrorKind> {
+    payload::decode::<std::collections::BTreeMap<String, Vec<u8>>>(bytes).map(drop)
+}
 
 /// The connection a request arrived on, as the server sees it.
 ///

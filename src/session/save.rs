@@ -18,6 +18,7 @@ use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_COOKIE_LIFETIME};
 use super::config::chunk_len;
 use super::lifecycle::{Plan, Session, State, idle_refresh_due};
 use super::manager::Shared;
+use super::payload::{self, PayloadRef};
 use super::{InsecureContext, InsecurePolicy, SessionError};
 
 impl<T: Serialize + DeserializeOwned> Session<T> {
@@ -101,8 +102,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         let mut keep_chunks: u8 = 0;
         let mut keep_single = false;
         let mut sealed = None;
-        if let Plan::Seal { meta, data } = plan {
-            match self.seal_cookies(&cookie, &meta, data) {
+        if let Plan::Seal {
+            meta,
+            payload,
+            persistent,
+        } = plan
+        {
+            match self.seal_cookies(&cookie, &meta, &payload, persistent) {
                 Ok((values, parts)) => {
                     outcome.set_cookie = values;
                     keep_single = parts == 0;
@@ -148,7 +154,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         &self,
         cookie: &CookieConfig,
         meta: &SessionMeta,
-        data: &T,
+        payload: &PayloadRef<'_, T>,
+        persistent: bool,
     ) -> Result<(Vec<HeaderValue>, u8), SessionError> {
         let config = &self.shared.config;
         let name = config.cookie.name();
@@ -161,30 +168,31 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 return Ok(());
             }
             crate::envelope::decode_meta(plain)
-                .and_then(|(_, bytes)| crate::envelope::decode_canonical::<T>(bytes))
+                .and_then(|(_, bytes)| payload::decode::<T>(bytes))
                 .map(drop)
                 .map_err(|_| ErrorKind::DataRoundTrip)
         };
         let (value, parts) = self
             .shared
             .codec
-            .seal_split(&self.keyring, meta, data, round_trips, |len| {
+            .seal_split(&self.keyring, meta, payload, round_trips, |len| {
                 parts_for(len, name, config.max_chunks)
             })
             .map_err(|err| too_large_or_seal(&self.shared, err))?;
-        let max_age = meta
-            .expires_at()
-            .and_then(|t| t.duration_since(self.now).ok())
-            .unwrap_or(Duration::ZERO);
+        let max_age = persistent.then(|| {
+            meta.expires_at()
+                .and_then(|t| t.duration_since(self.now).ok())
+                .unwrap_or(Duration::ZERO)
+        });
         let mut values = Vec::with_capacity(usize::from(parts.max(1)));
         if parts == 0 {
-            let set = cookie.set_cookie_named(name, &value, Some(max_age), self.now);
+            let set = cookie.set_cookie_named(name, &value, max_age, self.now);
             values.push(set.map_err(set_cookie_error)?.into_header());
         } else {
             let size = chunk_len(name, config.max_chunks);
             for (index, piece) in (0u8..).zip(split(&value, size)) {
                 let chunk = cookie_header::chunk_name(name, index);
-                let set = cookie.set_cookie_named(&chunk, piece, Some(max_age), self.now);
+                let set = cookie.set_cookie_named(&chunk, piece, max_age, self.now);
                 values.push(set.map_err(set_cookie_error)?.into_header());
             }
         }
@@ -230,11 +238,30 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 data,
                 meta,
                 needs_reseal,
+                extras,
             } => {
-                let lifetimes = config.lifetimes;
+                // Nothing left to keep (an anonymous session whose flash
+                // messages were read): the browser drops what it holds.
+                if data.is_none() && extras.is_empty() {
+                    return if meta.is_some() || self.destroyed || self.incoming.any() {
+                        Plan::Remove
+                    } else {
+                        Plan::Nothing
+                    };
+                }
+                let profile = config.profile_for(extras.profile);
+                let lifetimes = profile.lifetimes;
                 let meta = match meta {
                     None => match SessionMeta::new_at(lifetimes, self.now) {
-                        Ok(meta) => meta.with_data_version(config.data_version),
+                        Ok(meta) => {
+                            let meta = meta
+                                .with_data_version(config.data_version)
+                                .with_profile(extras.profile);
+                            match extras.new_id {
+                                Some(id) => meta.with_session_id(id),
+                                None => meta,
+                            }
+                        }
                         Err(err) => return Plan::Fail(err),
                     },
                     Some(meta) => {
@@ -252,13 +279,25 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                             return Plan::Nothing;
                         }
                         let mut meta = meta.clone();
-                        if let Some(idle) = lifetimes.idle {
+                        if meta.profile() != extras.profile {
+                            if let Err(err) = meta.reprofile(extras.profile, lifetimes, self.now) {
+                                return Plan::Fail(err);
+                            }
+                        } else if let Some(idle) = lifetimes.idle {
                             let _ = meta.touch_at(idle, self.now);
                         }
                         meta
                     }
                 };
-                Plan::Seal { meta, data }
+                Plan::Seal {
+                    meta,
+                    payload: PayloadRef {
+                        csrf_secret: extras.csrf_secret.as_deref(),
+                        flash: &extras.flash,
+                        data: data.as_ref(),
+                    },
+                    persistent: profile.persistent,
+                }
             }
         }
     }
@@ -276,18 +315,29 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         !matches!(self.state, State::Pending)
     }
 
+    /// Whether the request counts as HTTPS (see
+    /// [`ProxyTrust`](crate::ProxyTrust)).
+    #[cfg(any(feature = "axum", feature = "actix-web"))]
+    pub(crate) fn is_https(&self) -> bool {
+        self.scheme.is_https()
+    }
+
     /// Records that the browser now holds what `outcome` sent: later saves
     /// of this session emit only what changes after this point.
     fn mark_saved(&mut self, sealed: Option<SessionMeta>, single: bool, chunks: u8) {
         if let (
             Some(sealed),
             State::Active {
-                meta, needs_reseal, ..
+                meta,
+                needs_reseal,
+                extras,
+                ..
             },
         ) = (sealed, &mut self.state)
         {
             *meta = Some(sealed);
             *needs_reseal = false;
+            extras.new_id = None;
         }
         self.dirty = false;
         self.touched = false;

@@ -67,10 +67,15 @@
 
 #[cfg(feature = "axum")]
 mod axum;
+#[cfg(feature = "axum")]
+mod csrf;
 mod future;
 mod layer;
 mod service;
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use self::csrf::{CsrfLayer, CsrfService};
 pub use self::future::ResponseFuture;
 pub use self::layer::SessionLayer;
 pub use self::service::SessionService;

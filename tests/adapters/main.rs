@@ -18,6 +18,7 @@ mod common;
 mod actix_app;
 #[cfg(feature = "axum")]
 mod axum_app;
+mod csrf;
 mod helpers;
 mod hostile;
 mod routes;
@@ -91,6 +92,29 @@ macro_rules! acceptance_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn idle_expiry_is_enforced_by_the_server() {
                 scenarios::idle_expiry_is_enforced_by_the_server($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn csrf_unsafe_methods_need_a_same_origin_and_the_session_token() {
+                crate::helpers::captured_log();
+                crate::csrf::unsafe_methods_need_a_same_origin_and_the_session_token($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn csrf_another_sessions_token_and_sessionless_requests_are_refused() {
+                crate::csrf::another_sessions_token_and_sessionless_requests_are_refused($kind)
+                    .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn csrf_oversize_forms_are_refused() {
+                crate::csrf::oversize_forms_are_refused($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn csrf_middleware_outside_its_session_is_a_bare_500() {
+                crate::helpers::captured_log();
+                crate::csrf::a_csrf_middleware_outside_its_session_is_a_bare_500($kind).await;
             }
         }
     };

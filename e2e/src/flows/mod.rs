@@ -14,11 +14,13 @@ use crate::check::Result;
 use crate::env::Env;
 use crate::http::Http;
 
+mod cross_site;
 mod load;
 mod login;
 mod migrate;
 mod missing_xfp;
 mod nginx_config;
+mod remember;
 mod rotation;
 mod split_keys;
 mod spoofing;
@@ -34,7 +36,7 @@ pub(crate) struct Flow {
     pub(crate) about: &'static str,
 }
 
-pub(crate) const ALL: [Flow; 8] = [
+pub(crate) const ALL: [Flow; 10] = [
     Flow {
         name: "nginx",
         label: "nginx config",
@@ -46,6 +48,18 @@ pub(crate) const ALL: [Flow; 8] = [
         label: "flow 1",
         browser: Some("chromium-1"),
         about: "log in through the form, reload, cookie attributes, log out",
+    },
+    Flow {
+        name: "remember",
+        label: "flow 1b",
+        browser: Some("chromium-1"),
+        about: "a wrong password as a flash message; \"remember me\": a persistent cookie vs. a browser-session one",
+    },
+    Flow {
+        name: "cross-site",
+        label: "flow 1c",
+        browser: Some("chromium-1"),
+        about: "forms on another origin of the same site posting to the app: refused with a bare 403",
     },
     Flow {
         name: "missing-xfp",
@@ -138,6 +152,8 @@ impl Ctx {
         let result = match flow.name {
             "nginx" => nginx_config::run(self).await,
             "login" => login::run(self, &self.client()?).await,
+            "remember" => remember::run(self, &self.client()?).await,
+            "cross-site" => cross_site::run(self, &self.client()?).await,
             "missing-xfp" => missing_xfp::run(self, &self.client()?).await,
             "spoofing" => spoofing::run(self).await,
             "rotation" => rotation::run(self, &self.client()?).await,

@@ -34,8 +34,8 @@ pub(super) async fn run(cx: &Ctx) -> Result<()> {
         answer.head()
     );
     cx.pass(format!(
-        "POST {login} with 'X-Forwarded-Proto: https' over plain HTTP from 127.0.0.1 (not in TRUSTED_PROXIES={}) \
-         -> 500, no Set-Cookie",
+        "login at {login} (its form page first) with 'X-Forwarded-Proto: https' over plain HTTP from 127.0.0.1 \
+         (not in TRUSTED_PROXIES={}) -> 500, no Set-Cookie",
         env.untrusted_proxies
     ));
 

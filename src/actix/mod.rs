@@ -76,6 +76,9 @@ use serde::de::DeserializeOwned;
 use crate::handle::{Verdict, cache_headers};
 use crate::session::{Connection, SessionError, SessionManager};
 
+mod csrf;
+
+pub use self::csrf::{CsrfMiddleware, CsrfMiddlewareService};
 pub use crate::handle::MissingSession;
 pub use crate::handle::SessionHandle;
 
