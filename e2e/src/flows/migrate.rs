@@ -104,6 +104,15 @@ async fn stop(mut child: Child) -> Result<()> {
     Ok(())
 }
 
+async fn sealed_value(client: &Client) -> Result<Option<String>> {
+    Ok(client
+        .get_all_cookies()
+        .await?
+        .into_iter()
+        .find(|c| c.name() == COOKIE)
+        .map(|c| c.value().to_owned()))
+}
+
 async fn cookie_names(client: &Client) -> Result<Vec<String>> {
     Ok(client
         .get_all_cookies()
@@ -167,16 +176,28 @@ pub(super) async fn run(cx: &Ctx, client: &Client) -> Result<()> {
             cx.env.example
         ));
 
+        let migrated = sealed_value(client).await?;
         client.refresh().await?;
         expect_logged_in(client, "#user alice on the sealed cookie alone").await?;
+        ensure!(
+            sealed_value(client).await? == migrated,
+            "the reload on the sealed cookie alone changed it"
+        );
         log_out(client).await?;
         expect_logged_out_page(client, "\"Not logged in.\" after logging out").await?;
         let names = cookie_names(client).await?;
         ensure!(
-            names.is_empty(),
-            "after logging out the browser still holds {names:?}"
+            !names.iter().any(|n| n == legacy_cookie),
+            "the legacy cookie came back after logging out: {names:?}"
         );
-        cx.pass("the next reload runs on the sealed cookie alone; logging out leaves no cookie");
+        ensure!(
+            sealed_value(client).await? != migrated,
+            "the browser still holds the migrated session after logging out"
+        );
+        cx.pass(format!(
+            "the next reload runs on the sealed cookie alone (unchanged); logging out ends the migrated session, \
+             no `{legacy_cookie}` comes back"
+        ));
         stop(example).await?;
     }
     Ok(())
