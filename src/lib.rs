@@ -48,7 +48,10 @@
 //! - `actix-web`: [`actix::SessionMiddleware`], plus [`SessionHandle`] as an
 //!   actix-web extractor;
 //! - `tracing`: events for deployment problems, rejected cookies (kind and
-//!   key id only) and unsaved sessions; enabled by both adapters.
+//!   key id only) and unsaved sessions; enabled by both adapters;
+//! - `metrics`: the counters of [`SessionManager::metrics`] reported
+//!   through the `metrics` crate's facade as well, for any exporter
+//!   (names and labels in [`metrics`]).
 //!
 //! None is on by default.
 //!
@@ -145,8 +148,10 @@ pub mod fuzzing;
 mod handle;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 mod proxy;
 mod session;
+mod telemetry;
 
 // Short paths for the modules every layer names.
 use codec::envelope;

@@ -122,6 +122,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             self.rejection = None;
             return;
         }
+        if let Some(rejection) = &last_rejection {
+            shared
+                .counters
+                .rejected(crate::metrics::RejectionKind::of(rejection));
+        }
         #[cfg(feature = "tracing")]
         if let Some(rejection) = &last_rejection {
             // The classification and key id only: never the cookie value.
