@@ -9,6 +9,17 @@
 //! `/` shows who is logged in, `POST /login` checks the demo credential and
 //! starts a fresh session, `/dashboard` needs a session, `POST /logout` ends
 //! it. See `examples/common/mod.rs` for the environment it reads.
+//!
+//! With the `metrics` feature, `/metrics` serves the library's counters in
+//! the Prometheus text format (`metrics-exporter-prometheus`):
+//!
+//! ```text
+//! cargo run --example login_axum --features axum,metrics
+//! curl http://127.0.0.1:3000/metrics
+//! ```
+//!
+//! In production, let only the scraper reach `/metrics` (e.g. a
+//! `location = /metrics { deny all; }` in the public nginx server).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -26,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the session holds: who logged in.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct Account {
+pub(crate) struct Account {
     user: String,
 }
 
@@ -89,7 +100,7 @@ async fn logout(session: SessionHandle<Account>) -> Redirect {
     Redirect::to("/")
 }
 
-fn router(manager: SessionManager<Account>, instance: String) -> Router {
+pub(crate) fn router(manager: SessionManager<Account>, instance: String) -> Router {
     let instance_header =
         HeaderValue::from_str(&instance).unwrap_or(HeaderValue::from_static("app"));
     Router::new()
@@ -113,6 +124,31 @@ fn router(manager: SessionManager<Account>, instance: String) -> Router {
         .with_state(App { instance })
 }
 
+/// Installs a Prometheus recorder as the process's `metrics` recorder
+/// (once per process) and adds `/metrics`, which renders it. The route
+/// sits outside the session layer: scraping it opens no session.
+#[cfg(feature = "metrics")]
+pub(crate) fn with_metrics(router: Router) -> Result<Router, common::Error> {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    sealed_session::metrics::describe();
+    Ok(router.route(
+        "/metrics",
+        get(move || {
+            let handle = handle.clone();
+            async move {
+                handle.run_upkeep();
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    handle.render(),
+                )
+            }
+        }),
+    ))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), common::Error> {
     common::init_logging();
@@ -123,9 +159,12 @@ async fn main() -> Result<(), common::Error> {
     let instance = common::instance();
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("{instance} listening on http://{}", listener.local_addr()?);
+    let app = router(manager, instance);
+    #[cfg(feature = "metrics")]
+    let app = with_metrics(app)?;
     axum::serve(
         listener,
-        router(manager, instance).into_make_service_with_connect_info::<SocketAddr>(),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await?;
     Ok(())
