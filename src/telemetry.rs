@@ -50,28 +50,73 @@ pub(crate) fn cookie_rejected(kind: RejectionKind) {
     let _ = kind;
 }
 
-/// One seal with key `id`, which has now sealed `seals` values.
-pub(crate) fn key_sealed(id: KeyId, seals: u64, budget: Option<u64>) {
+/// One key's metric keys (`key_id` label), built once when the key joins a
+/// keyring, so that counting a seal allocates nothing.
+pub(crate) struct KeyTelemetry {
     #[cfg(feature = "metrics")]
-    {
-        let key_id = id.to_string();
-        ::metrics::counter!(names::KEY_SEALS, "key_id" => key_id.clone()).increment(1);
-        if let Some(budget) = budget.filter(|b| *b > 0) {
-            #[allow(
-                clippy::cast_precision_loss,
-                reason = "a ratio for dashboards; counts stay far below 2^53"
-            )]
-            let ratio = seals as f64 / budget as f64;
-            ::metrics::gauge!(names::KEY_BUDGET, "key_id" => key_id).set(ratio);
-        }
-    }
-    #[cfg(not(feature = "metrics"))]
-    let _ = (id, seals, budget);
+    seals: ::metrics::Key,
+    #[cfg(feature = "metrics")]
+    auth_failures: ::metrics::Key,
+    #[cfg(feature = "metrics")]
+    budget: ::metrics::Key,
 }
 
-pub(crate) fn key_auth_failure(id: KeyId) {
-    #[cfg(feature = "metrics")]
-    ::metrics::counter!(names::KEY_AUTH_FAILURES, "key_id" => id.to_string()).increment(1);
-    #[cfg(not(feature = "metrics"))]
-    let _ = id;
+#[cfg(feature = "metrics")]
+static METADATA: ::metrics::Metadata<'static> = ::metrics::Metadata::new(
+    "sealed_session",
+    ::metrics::Level::INFO,
+    Some(module_path!()),
+);
+
+impl KeyTelemetry {
+    pub(crate) fn new(id: KeyId) -> Self {
+        #[cfg(feature = "metrics")]
+        {
+            let key = |name: &'static str| {
+                ::metrics::Key::from_parts(
+                    name,
+                    vec![::metrics::Label::new("key_id", id.to_string())],
+                )
+            };
+            Self {
+                seals: key(names::KEY_SEALS),
+                auth_failures: key(names::KEY_AUTH_FAILURES),
+                budget: key(names::KEY_BUDGET),
+            }
+        }
+        #[cfg(not(feature = "metrics"))]
+        {
+            let _ = id;
+            Self {}
+        }
+    }
+
+    /// One seal; the key has now sealed `seals` values.
+    pub(crate) fn sealed(&self, seals: u64, budget: Option<u64>) {
+        #[cfg(feature = "metrics")]
+        ::metrics::with_recorder(|recorder| {
+            recorder
+                .register_counter(&self.seals, &METADATA)
+                .increment(1);
+            if let Some(budget) = budget.filter(|b| *b > 0) {
+                #[allow(
+                    clippy::cast_precision_loss,
+                    reason = "a ratio for dashboards; counts stay far below 2^53"
+                )]
+                let ratio = seals as f64 / budget as f64;
+                recorder.register_gauge(&self.budget, &METADATA).set(ratio);
+            }
+        });
+        #[cfg(not(feature = "metrics"))]
+        let _ = (seals, budget);
+    }
+
+    pub(crate) fn auth_failure(&self) {
+        #[cfg(feature = "metrics")]
+        ::metrics::with_recorder(|recorder| {
+            recorder
+                .register_counter(&self.auth_failures, &METADATA)
+                .increment(1);
+        });
+    }
 }

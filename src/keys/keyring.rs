@@ -10,6 +10,7 @@ use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 use crate::key::{Key, KeyError, KeyFingerprint};
 use crate::limits::DEFAULT_AES_GCM_SEAL_BUDGET;
 use crate::suite::{Cipher, Suite};
+use crate::telemetry::KeyTelemetry;
 
 /// A key's id, written in every sealed value's header (not secret).
 pub type KeyId = u32;
@@ -87,6 +88,7 @@ impl KeySpec {
             suite: self.suite,
             cipher: Cipher::new(self.suite, &self.key),
             fingerprint: self.key.fingerprint(),
+            telemetry: KeyTelemetry::new(self.id),
             seals: AtomicU64::new(0),
             auth_failures: AtomicU64::new(0),
             seal_budget: budget,
@@ -106,6 +108,7 @@ pub(crate) struct KeyEntry {
     pub(crate) suite: Suite,
     pub(crate) cipher: Cipher,
     fingerprint: KeyFingerprint,
+    telemetry: KeyTelemetry,
     seals: AtomicU64,
     auth_failures: AtomicU64,
     seal_budget: Option<u64>,
@@ -114,7 +117,7 @@ pub(crate) struct KeyEntry {
 impl KeyEntry {
     pub(crate) fn count_auth_failure(&self) {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
-        crate::telemetry::key_auth_failure(self.id);
+        self.telemetry.auth_failure();
     }
 
     /// Whether `key` is this entry's key. The key bytes are gone, so the
@@ -133,7 +136,8 @@ impl KeyEntry {
     /// rotate before sealing stops.
     pub(crate) fn reserve_seal(&self) -> bool {
         let before = self.seals.fetch_add(1, Ordering::Relaxed);
-        crate::telemetry::key_sealed(self.id, before.saturating_add(1), self.seal_budget);
+        self.telemetry
+            .sealed(before.saturating_add(1), self.seal_budget);
         let Some(budget) = self.seal_budget else {
             return true;
         };
