@@ -172,6 +172,12 @@ pub enum RejectionKind {
 
 impl RejectionKind {
     /// Every kind, in a stable order.
+    ///
+    /// ```
+    /// # use sealed_session::metrics::RejectionKind;
+    /// assert_eq!(RejectionKind::ALL[0], RejectionKind::Malformed);
+    /// assert!(RejectionKind::ALL.contains(&RejectionKind::Other));
+    /// ```
     pub const ALL: [RejectionKind; 14] = [
         Self::Malformed,
         Self::TooLarge,
