@@ -63,13 +63,27 @@
 //! (forgeries, or a key reused under an id) and on the budget ratio
 //! passing 0.5.
 //!
+//! With `metrics-exporter-prometheus`, for example (in a server, install
+//! the recorder once with `install_recorder()` and serve
+//! `handle.render()` at `/metrics`, as the axum example does):
+//!
 //! ```
 //! # #[cfg(feature = "metrics")]
 //! # {
-//! // Any `metrics` recorder works; e.g. metrics-exporter-prometheus:
-//! //     let handle = PrometheusBuilder::new().install_recorder()?;
-//! //     ... serve handle.render() at /metrics
-//! sealed_session::metrics::describe();
+//! use metrics_exporter_prometheus::PrometheusBuilder;
+//! use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+//! use sealed_session::codec::Codec;
+//!
+//! let recorder = PrometheusBuilder::new().build_recorder();
+//! let handle = recorder.handle();
+//! metrics::with_local_recorder(&recorder, || {
+//!     sealed_session::metrics::describe();
+//!     let keyring = Keyring::new(KeySpec::new(4, Key::generate()));
+//!     let codec = Codec::new("s").unwrap();
+//!     codec.seal(&keyring, &SessionMeta::new(Lifetimes::default()).unwrap(), &()).unwrap();
+//! });
+//! let page = handle.render();
+//! assert!(page.contains("sealed_session_key_seals_total{key_id=\"4\"} 1"));
 //! # }
 //! ```
 

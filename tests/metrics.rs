@@ -174,3 +174,49 @@ fn skipped_refreshes_are_counted() {
     assert_eq!(counts(&metrics), (1, 0, 0, 1));
     assert_eq!(metrics.keys[0].seal_budget_used(), Some(2.0));
 }
+
+/// With the `metrics` feature the facade sees the same events, with the
+/// documented names and labels.
+#[cfg(feature = "metrics")]
+#[test]
+fn the_metrics_facade_gets_the_same_events() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let (manager, _clock) = manager();
+    metrics::with_local_recorder(&recorder, || {
+        let mut session = manager.load(&HeaderMap::new(), HTTPS);
+        session.set(1);
+        let value = value_of(&session.save().expect("save").set_cookie[0]);
+        let mut forged = common::decode(&value);
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        assert!(
+            manager
+                .load(&cookie(&common::encode(&forged)), HTTPS)
+                .get()
+                .is_none()
+        );
+        assert!(manager.load(&cookie("junk"), HTTPS).get().is_none());
+        let mut session = manager.load(&cookie(&value), HTTPS);
+        session.set(2);
+        session.save().expect("save");
+        let mut session = manager.load(&cookie(&value), HTTPS);
+        session.destroy();
+        session.save().expect("save");
+    });
+    let page = handle.render();
+    for line in [
+        "sealed_session_sessions_created_total 1",
+        "sealed_session_sessions_resealed_total 1",
+        "sealed_session_sessions_destroyed_total 1",
+        "sealed_session_cookies_rejected_total{kind=\"authentication_failed\"} 1",
+        "sealed_session_cookies_rejected_total{kind=\"malformed\"} 1",
+        "sealed_session_key_seals_total{key_id=\"1\"} 2",
+        "sealed_session_key_auth_failures_total{key_id=\"1\"} 1",
+        "sealed_session_key_seal_budget_used_ratio{key_id=\"1\"} 0.002",
+    ] {
+        assert!(page.contains(line), "{line:?} missing from:\n{page}");
+    }
+    let snapshot = manager.metrics();
+    assert_eq!(counts(&snapshot), (1, 1, 1, 0), "the snapshot agrees");
+}

@@ -48,7 +48,8 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "sealed-session", version, after_help = EXIT_CODES)]
 struct Cli {
-    /// Print one JSON object on stdout instead of text (errors included).
+    /// Print one JSON object on stdout instead of text (errors included,
+    /// except usage errors).
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
