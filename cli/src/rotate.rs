@@ -81,10 +81,10 @@ pub(crate) fn run(file: &Path, phase: RotatePhase, json: bool) -> Outcome {
     // Follow symbolic links: replace the file they point to.
     let target = fs::canonicalize(file)
         .map_err(|err| Failure::io(format!("cannot open {}: {}", file.display(), err.kind())))?;
-    let text =
-        Zeroizing::new(fs::read_to_string(&target).map_err(|err| {
-            Failure::io(format!("cannot read {}: {}", file.display(), err.kind()))
-        })?);
+    // Held until the new file is in place: a concurrent rotation waits,
+    // then reads what this one wrote.
+    let (_lock, text) = lock_and_read(&target)
+        .map_err(|err| Failure::io(format!("cannot read {}: {}", file.display(), err.kind())))?;
     let mut keyring: Keyring = text.parse().map_err(|err: KeyError| {
         Failure::invalid(format!(
             "{} is not a valid key file, so it was left alone: {err}",
@@ -215,6 +215,34 @@ pub(crate) fn run(file: &Path, phase: RotatePhase, json: bool) -> Outcome {
         emit(&format!("next: {next}"));
     }
     Ok(())
+}
+
+/// Opens `target`, takes an exclusive advisory lock on it and reads it.
+/// A rotation replaces the file, so a lock taken on a file that has been
+/// replaced meanwhile protects nothing: then it starts again with the new
+/// file. The lock is released when the returned file is closed.
+fn lock_and_read(target: &Path) -> std::io::Result<(fs::File, Zeroizing<String>)> {
+    loop {
+        let mut file = fs::File::open(target)?;
+        file.lock()?;
+        if same_file(&file, target)? {
+            let mut text = Zeroizing::new(String::new());
+            std::io::Read::read_to_string(&mut file, &mut text)?;
+            return Ok((file, text));
+        }
+    }
+}
+
+#[cfg(unix)]
+fn same_file(file: &fs::File, path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::MetadataExt as _;
+    let (open, now) = (file.metadata()?, fs::metadata(path)?);
+    Ok((open.dev(), open.ino()) == (now.dev(), now.ino()))
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &fs::File, _: &Path) -> std::io::Result<bool> {
+    Ok(true)
 }
 
 /// Writes `bytes` beside `target` and renames it over `target`, with the

@@ -660,3 +660,28 @@ fn help_documents_the_exit_codes() {
         }
     }
 }
+
+#[test]
+fn concurrent_rotations_do_not_lose_a_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = key_file(dir.path(), &format!("1:{K1}\n"), 0o600);
+    let runs: Vec<_> = (2..=9u32)
+        .map(|id| {
+            let file = file.clone();
+            std::thread::spawn(move || {
+                let id = id.to_string();
+                run(cli()
+                    .args(["rotate", "--file"])
+                    .arg(&file)
+                    .args(["add", "--id", &id]))
+            })
+        })
+        .collect();
+    for handle in runs {
+        let out = handle.join().expect("thread");
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let mut ids = Keyring::from_file(&file).expect("valid").key_ids();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=9).collect::<Vec<_>>(), "every added key is there");
+}
