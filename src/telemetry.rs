@@ -1,10 +1,11 @@
 //! Reports counted events through the `metrics` facade when that feature
 //! is on; every function is a no-op otherwise. Called only where a seal,
 //! a deletion, a refusal or a failure already happens, never on a
-//! successful read.
+//! successful read. A leaf: the keyring and the session layer both call it,
+//! and it knows neither.
 
-use crate::keyring::KeyId;
-use crate::metrics::RejectionKind;
+/// A key id (`crate::KeyId`), plain so that this leaf imports no layer.
+type KeyId = u32;
 
 #[cfg(feature = "metrics")]
 pub(crate) mod names {
@@ -43,9 +44,11 @@ pub(crate) fn refresh_skipped() {
     count(names::SKIPPED);
 }
 
-pub(crate) fn cookie_rejected(kind: RejectionKind) {
+/// A refused cookie; `kind` is the label value
+/// (`RejectionKind::as_str`).
+pub(crate) fn cookie_rejected(kind: &'static str) {
     #[cfg(feature = "metrics")]
-    ::metrics::counter!(names::REJECTED, "kind" => kind.as_str()).increment(1);
+    ::metrics::counter!(names::REJECTED, "kind" => kind).increment(1);
     #[cfg(not(feature = "metrics"))]
     let _ = kind;
 }

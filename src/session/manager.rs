@@ -58,7 +58,7 @@ impl Counters {
         if let Some(counter) = self.rejections.get(kind.index()) {
             Self::bump(counter);
         }
-        crate::telemetry::cookie_rejected(kind);
+        crate::telemetry::cookie_rejected(kind.as_str());
     }
 }
 
