@@ -59,7 +59,10 @@
 //!   [`actix::CsrfMiddleware`], plus [`SessionHandle`] and
 //!   [`CsrfToken`](csrf::CsrfToken) as actix-web extractors;
 //! - `tracing`: events for deployment problems, rejected cookies (kind and
-//!   key id only) and unsaved sessions; enabled by both adapters.
+//!   key id only) and unsaved sessions; enabled by both adapters;
+//! - `metrics`: the counters of [`SessionManager::metrics`] reported
+//!   through the `metrics` crate's facade as well, for any exporter
+//!   (names and labels in [`metrics`]).
 //!
 //! None is on by default.
 //!
@@ -157,8 +160,10 @@ pub mod fuzzing;
 mod handle;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 mod proxy;
 mod session;
+mod telemetry;
 
 // Short paths for the modules every layer names.
 use codec::envelope;
@@ -203,7 +208,7 @@ pub mod adapter {
     pub use crate::handle::MissingSession;
     pub use crate::proxy::{SchemeDecision, SchemeSource};
     pub use crate::session::{
-        Clock, Connection, InsecureContext, ResponseCookies, Session, SystemClock,
+        Clock, Connection, InsecureContext, ResponseCookies, Session, SessionPayload, SystemClock,
     };
 }
 
