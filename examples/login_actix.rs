@@ -86,16 +86,16 @@ async fn login(session: SessionHandle, form: web::Form<Login>) -> HttpResponse {
     see_other("/dashboard")
 }
 
-async fn dashboard(
-    instance: web::Data<Instance>,
-    session: SessionHandle,
-    token: CsrfToken,
-) -> HttpResponse {
+async fn dashboard(instance: web::Data<Instance>, session: SessionHandle) -> HttpResponse {
     match user(&session) {
-        Some(user) => html(
-            StatusCode::OK,
-            common::dashboard_page(&user, token.as_str(), &session.take_flash(), &instance.0),
-        ),
+        // The token only for a logged-in page: a 401 starts no session.
+        Some(user) => match session.csrf_token() {
+            Ok(token) => html(
+                StatusCode::OK,
+                common::dashboard_page(&user, &token, &session.take_flash(), &instance.0),
+            ),
+            Err(_) => HttpResponse::InternalServerError().finish(),
+        },
         None => {
             let body = common::page(
                 "Not logged in",

@@ -12,6 +12,17 @@
 //! and a logout come back as flash messages; every form carries a CSRF
 //! token and the CSRF layer refuses cross-site posts. See
 //! `examples/common/mod.rs` for the environment it reads.
+//!
+//! With the `metrics` feature, `/metrics` serves the library's counters in
+//! the Prometheus text format (`metrics-exporter-prometheus`):
+//!
+//! ```text
+//! cargo run --example login_axum --features axum,metrics
+//! curl http://127.0.0.1:3000/metrics
+//! ```
+//!
+//! In production, let only the scraper reach `/metrics` (e.g. a
+//! `location = /metrics { deny all; }` in the public nginx server).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -31,7 +42,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the session holds: who logged in.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct Account {
+pub(crate) struct Account {
     user: String,
 }
 
@@ -81,19 +92,19 @@ async fn login(session: SessionHandle<Account>, Form(form): Form<Login>) -> Redi
     Redirect::to("/dashboard")
 }
 
-async fn dashboard(
-    State(app): State<App>,
-    session: SessionHandle<Account>,
-    token: CsrfToken,
-) -> Response {
+async fn dashboard(State(app): State<App>, session: SessionHandle<Account>) -> Response {
     match session.get() {
-        Some(account) => Html(common::dashboard_page(
-            &account.user,
-            token.as_str(),
-            &session.take_flash(),
-            &app.instance,
-        ))
-        .into_response(),
+        // The token only for a logged-in page: a 401 starts no session.
+        Some(account) => match session.csrf_token() {
+            Ok(token) => Html(common::dashboard_page(
+                &account.user,
+                &token,
+                &session.take_flash(),
+                &app.instance,
+            ))
+            .into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
         None => {
             let body = common::page(
                 "Not logged in",
@@ -111,7 +122,11 @@ async fn logout(session: SessionHandle<Account>) -> Redirect {
     Redirect::to("/")
 }
 
-fn router(manager: SessionManager<Account>, csrf: CsrfProtection, instance: String) -> Router {
+pub(crate) fn router(
+    manager: SessionManager<Account>,
+    csrf: CsrfProtection,
+    instance: String,
+) -> Router {
     let instance_header =
         HeaderValue::from_str(&instance).unwrap_or(HeaderValue::from_static("app"));
     Router::new()
@@ -136,6 +151,31 @@ fn router(manager: SessionManager<Account>, csrf: CsrfProtection, instance: Stri
         .with_state(App { instance })
 }
 
+/// Installs a Prometheus recorder as the process's `metrics` recorder
+/// (once per process) and adds `/metrics`, which renders it. The route
+/// sits outside the session layer: scraping it opens no session.
+#[cfg(feature = "metrics")]
+pub(crate) fn with_metrics(router: Router) -> Result<Router, common::Error> {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    sealed_session::metrics::describe();
+    Ok(router.route(
+        "/metrics",
+        get(move || {
+            let handle = handle.clone();
+            async move {
+                handle.run_upkeep();
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    handle.render(),
+                )
+            }
+        }),
+    ))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), common::Error> {
     common::init_logging();
@@ -147,10 +187,12 @@ async fn main() -> Result<(), common::Error> {
     let instance = common::instance();
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("{instance} listening on http://{}", listener.local_addr()?);
+    let app = router(manager, common::csrf()?, instance);
+    #[cfg(feature = "metrics")]
+    let app = with_metrics(app)?;
     axum::serve(
         listener,
-        router(manager, common::csrf()?, instance)
-            .into_make_service_with_connect_info::<SocketAddr>(),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await?;
     Ok(())

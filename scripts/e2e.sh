@@ -8,7 +8,8 @@
 #
 # This script only sets up: it installs what is missing (nginx chromium
 # chromium-driver wrk openssl curl, from Debian's packages), builds the
-# examples and the driver, makes a certificate and key files, renders the
+# examples, the driver and the sealed-session command (cli/, which the
+# rotation flows run), makes a certificate and key files, renders the
 # nginx config, starts the apps, nginx and chromedriver on loopback high
 # ports, runs the driver once per example and stops everything on exit.
 # Every assertion is the driver's (e2e/src/flows/): it prints a PASS line
@@ -390,8 +391,8 @@ app_bin() { echo "$(target_dir)/debug/examples/$1"; }
 # requires (`cargo build --example NAME --features F`).
 build_all() {
     local example features
-    say "-- e2e driver (profile e2e)"
-    (cd "$ROOT" && cargo build --locked -p sealed-session-e2e --profile e2e)
+    say "-- e2e driver and the sealed-session command (profile e2e)"
+    (cd "$ROOT" && cargo build --locked -p sealed-session-e2e -p sealed-session-cli --profile e2e)
     say "-- legacy apps (actix-session, axum-extra) for the migration flow"
     (cd "$ROOT" && cargo build --locked -p sealed-session-interop --bins)
     for example in "$@"; do
@@ -482,7 +483,7 @@ suite() {
     export E2E_PLAIN="http://127.0.0.1:$PLAIN_PORT" E2E_CA_CERT=$WORK/tls/cert.pem
     export E2E_WEBDRIVER="http://127.0.0.1:$cd_port" E2E_CHROMIUM E2E_PROFILE_DIR=$WORK
     E2E_CHROMIUM=$(command -v chromium)
-    export E2E_KEY_FILE=$keys E2E_K1=$K1 E2E_K2=$K2 E2E_K3=$K3
+    export E2E_KEY_FILE=$keys E2E_CLI=$CLI E2E_K2=$K2 E2E_K3=$K3
     export E2E_LABEL_A=app-a E2E_LABEL_B=app-b E2E_LOG_A=$logs/app-a.log E2E_LOG_B=$logs/app-b.log
     export E2E_APP_A_URL="http://127.0.0.1:$APP_A_PORT" E2E_TRUSTED_PROXIES=$trusted
     export E2E_UNTRUSTED_LABEL=app-untrusted E2E_UNTRUSTED_LOG=$logs/app-untrusted.log
@@ -549,6 +550,8 @@ main() {
     say "== built in $((SECONDS - START_TIME))s"
     rm -rf "$RUN_DIR"
     DRIVER=$(target_dir)/e2e/e2e-driver
+    CLI=$(target_dir)/e2e/sealed-session
+    [[ -x $CLI ]] || fail "no sealed-session command at $CLI"
 
     local example
     for example in "${examples[@]}"; do

@@ -63,7 +63,10 @@
 //!   tower-sessions, Rocket) and re-sealing them, so that switching logs
 //!   nobody out; brings in the `cookie` crate and `serde_json`;
 //! - `tracing`: events for deployment problems, rejected cookies (kind and
-//!   key id only) and unsaved sessions; enabled by both adapters.
+//!   key id only) and unsaved sessions; enabled by both adapters;
+//! - `metrics`: the counters of [`SessionManager::metrics`] reported
+//!   through the `metrics` crate's facade as well, for any exporter
+//!   (names and labels in [`metrics`]).
 //!
 //! None is on by default.
 //!
@@ -161,11 +164,13 @@ pub mod fuzzing;
 mod handle;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 #[cfg(feature = "migrate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "migrate")))]
 pub mod migrate;
 mod proxy;
 mod session;
+mod telemetry;
 
 // Short paths for the modules every layer names.
 use codec::envelope;
@@ -210,7 +215,7 @@ pub mod adapter {
     pub use crate::handle::MissingSession;
     pub use crate::proxy::{SchemeDecision, SchemeSource};
     pub use crate::session::{
-        Clock, Connection, InsecureContext, ResponseCookies, Session, SystemClock,
+        Clock, Connection, InsecureContext, ResponseCookies, Session, SessionPayload, SystemClock,
     };
 }
 

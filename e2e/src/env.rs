@@ -34,6 +34,8 @@ pub(crate) struct Env {
     pub(crate) profile_dir: PathBuf,
     /// The key file both round-robin instances read.
     pub(crate) key_file: PathBuf,
+    /// The `sealed-session` command, which rotates `key_file`.
+    pub(crate) cli: PathBuf,
     /// The two round-robin instances behind nginx.
     pub(crate) apps: [Instance; 2],
     /// The first round-robin instance, without nginx in front.
@@ -49,7 +51,6 @@ pub(crate) struct Env {
     pub(crate) split: [Instance; 2],
     pub(crate) split_urls: [String; 2],
     pub(crate) split_key_files: [PathBuf; 2],
-    pub(crate) k1: String,
     pub(crate) k2: String,
     pub(crate) k3: String,
     /// The wrk script and run length of the load flow, and where wrk's
@@ -84,6 +85,7 @@ impl Env {
             chromium: var("E2E_CHROMIUM")?,
             profile_dir: var("E2E_PROFILE_DIR")?.into(),
             key_file: var("E2E_KEY_FILE")?.into(),
+            cli: var("E2E_CLI")?.into(),
             apps: [
                 instance("E2E_LABEL_A", "E2E_LOG_A")?,
                 instance("E2E_LABEL_B", "E2E_LOG_B")?,
@@ -102,7 +104,6 @@ impl Env {
                 var("E2E_SPLIT_KEYS_A")?.into(),
                 var("E2E_SPLIT_KEYS_B")?.into(),
             ],
-            k1: var("E2E_K1")?,
             k2: var("E2E_K2")?,
             k3: var("E2E_K3")?,
             wrk_script: var("E2E_WRK_SCRIPT")?.into(),

@@ -48,6 +48,10 @@ fn reload_count(path: &Path) -> Result<usize> {
         .count())
 }
 
+fn reload_counts(logs: &[&Path]) -> Result<Vec<usize>> {
+    logs.iter().map(|l| reload_count(l)).collect()
+}
+
 /// Writes `keyring` (shown with key names instead of keys) to `file` and
 /// waits until every log in `logs` reports one more "keys reloaded" with
 /// the expected primary, and none reports "keys not reloaded".
@@ -58,14 +62,78 @@ pub(crate) async fn rotate(
     primary: u32,
     logs: &[&Path],
 ) -> Result<()> {
-    let before: Vec<usize> = logs
-        .iter()
-        .map(|l| reload_count(l))
-        .collect::<Result<_>>()?;
-    // The watcher compares modification times; make sure this write gets a
-    // different one from the previous write even on a coarse clock.
+    let before = reload_counts(logs)?;
+    // Keep each write's modification time distinct from the previous one's
+    // even on a coarse clock (the watcher compares contents anyway).
     tokio::time::sleep(Duration::from_millis(20)).await;
     write_keys(file, keyring)?;
+    wait_reloaded(shown, primary, logs, before).await
+}
+
+/// Runs one rotation phase with the `sealed-session` command (`add --id N`,
+/// `promote N` or `retire N`) on `file`, checks what it reports (the new
+/// primary, no key material), then waits as [`rotate`] does until every
+/// log in `logs` shows the reload. Returns the key list the command
+/// printed, e.g. `2 primary, 1 accept-only`.
+pub(crate) async fn rotate_with_cli(
+    cli: &Path,
+    file: &Path,
+    phase: &[&str],
+    primary: u32,
+    logs: &[&Path],
+) -> Result<String> {
+    let before = reload_counts(logs)?;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let command = format!("sealed-session rotate --file KEYS {}", phase.join(" "));
+    let output = tokio::process::Command::new(cli)
+        .args(["--json", "rotate", "--file"])
+        .arg(file)
+        .args(phase)
+        .output()
+        .await
+        .map_err(|err| format!("{command}: cannot run {}: {err}", cli.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    ensure!(
+        output.status.success(),
+        "{command} failed ({}): {stdout} {stderr}",
+        output.status
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .map_err(|err| format!("{command} printed no JSON ({err}): {stdout}"))?;
+    ensure!(
+        report["primary"].as_u64() == Some(u64::from(primary)),
+        "{command} reports primary {}, expected {primary}",
+        report["primary"]
+    );
+    let text = std::fs::read_to_string(file)?;
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let key = line.rsplit(':').next().unwrap_or_default().trim();
+        ensure!(
+            key.len() < 40 || !(stdout.contains(key) || stderr.contains(key)),
+            "{command} printed key material"
+        );
+    }
+    let keys: Vec<String> = report["keys"]
+        .as_array()
+        .ok_or_else(|| format!("{command}: no key list in {stdout}"))?
+        .iter()
+        .map(|k| format!("{} {}", k["id"], k["role"].as_str().unwrap_or("?")))
+        .collect();
+    let shown = keys.join(", ");
+    wait_reloaded(&format!("{command} -> {shown}"), primary, logs, before).await?;
+    Ok(shown)
+}
+
+/// Waits until every log in `logs` has one more "keys reloaded" line than
+/// `before` says, with the expected primary, and none reports
+/// "keys not reloaded".
+async fn wait_reloaded(
+    shown: &str,
+    primary: u32,
+    logs: &[&Path],
+    before: Vec<usize>,
+) -> Result<()> {
     for (log, before) in logs.iter().zip(before) {
         let wanted = format!("primary={primary} ");
         let line = wait_for(
@@ -86,7 +154,7 @@ pub(crate) async fn rotate(
         .await?;
         ensure!(
             line.contains(&wanted),
-            "after writing {shown}, {} reloaded with another primary: {line}",
+            "after {shown}, {} reloaded with another primary: {line}",
             log.display()
         );
     }

@@ -47,7 +47,7 @@ use crate::error::{ConfigError, Error, ErrorKind};
 use crate::keyring::{KeyId, Keyring};
 use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
 use crate::rng::{OsRandom, RandomSource};
-use crate::suite::TAG_LEN;
+use crate::suite::{Suite, TAG_LEN};
 
 /// Format version 1.
 pub const FORMAT_V1: u8 = 1;
@@ -57,6 +57,108 @@ pub const SUPPORTED_FORMAT_VERSIONS: &[u8] = &[FORMAT_V1];
 
 const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
 const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// What the first characters of a value say, read without a key by
+/// [`peek`]: for operators and tools, never for deciding whether to trust
+/// a value (only opening authenticates anything).
+///
+/// ```
+/// use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta, Suite};
+/// use sealed_session::codec::{self, Codec};
+///
+/// let keyring = Keyring::new(KeySpec::new(7, Key::generate()));
+/// let value = Codec::new("s")?.seal(&keyring, &SessionMeta::new(Lifetimes::default())?, &())?;
+/// let header = codec::peek(&value)?;
+/// assert_eq!((header.version, header.key_id), (1, 7));
+/// assert!(header.is_supported_version());
+/// assert_eq!(header.value_len, value.len());
+/// // The envelope of an empty session, sealed under the default suite.
+/// assert!(header.plaintext_len(Suite::Xaes256Gcm).is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValueHeader {
+    /// The format version byte.
+    pub version: u8,
+    /// The key id: the key that sealed the value, if it is one of ours.
+    pub key_id: KeyId,
+    /// Characters of the value.
+    pub value_len: usize,
+    /// Bytes the value decodes to: header, nonce, ciphertext and tag.
+    pub decoded_len: usize,
+}
+
+impl ValueHeader {
+    /// Whether this release opens the value's format version.
+    ///
+    /// ```
+    /// # use sealed_session::codec;
+    /// let header = codec::peek("AQAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")?;
+    /// assert!(header.is_supported_version());
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn is_supported_version(&self) -> bool {
+        SUPPORTED_FORMAT_VERSIONS.contains(&self.version)
+    }
+
+    /// The length of the sealed plaintext (envelope and data) if the key
+    /// uses `suite`; `None` when the value is too short for that suite.
+    ///
+    /// ```
+    /// # use sealed_session::{codec, Suite};
+    /// let header = codec::peek("AQAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")?;
+    /// assert_eq!(header.decoded_len, 51);
+    /// assert_eq!(header.plaintext_len(Suite::Aes256Gcm), Some(51 - 5 - 12 - 16));
+    /// assert_eq!(header.plaintext_len(Suite::Xaes256Gcm), Some(51 - 5 - 24 - 16));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn plaintext_len(&self, suite: Suite) -> Option<usize> {
+        self.decoded_len
+            .checked_sub(suite.body_offset())?
+            .checked_sub(TAG_LEN)
+    }
+}
+
+/// Reads a value's format version and key id, and checks its length and
+/// base64url, without any key: what an operator can learn of a cookie
+/// before opening it. Nothing here is authenticated.
+///
+/// # Errors
+///
+/// `ErrorKind::TooLarge` past [`MAX_VALUE_LIMIT`] characters,
+/// `ErrorKind::Malformed` if the value is not canonical unpadded base64url
+/// or is too short to hold a header, a nonce and a tag.
+///
+/// ```
+/// use sealed_session::{ErrorKind, codec};
+/// assert_eq!(codec::peek("not a sealed value").unwrap_err().kind(), ErrorKind::Malformed);
+/// let header = codec::peek("AgAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")?;
+/// assert_eq!(header.version, 2);
+/// assert!(!header.is_supported_version());
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+pub fn peek(value: &str) -> Result<ValueHeader, Error> {
+    let encoded = value.as_bytes();
+    if encoded.len() > MAX_VALUE_LIMIT {
+        return Err(ErrorKind::TooLarge.into());
+    }
+    let [version, id @ ..] = decode_header(encoded)?;
+    let decoded_len = decoded_len(encoded.len()).ok_or(ErrorKind::Malformed)?;
+    let mut buf = Zeroizing::new(vec![0u8; decoded_len.saturating_add(2)]);
+    let written = BASE64
+        .decode_slice(encoded, &mut buf[..])
+        .map_err(|_| ErrorKind::Malformed)?;
+    if written != decoded_len {
+        return Err(ErrorKind::Malformed.into());
+    }
+    Ok(ValueHeader {
+        version,
+        key_id: KeyId::from_be_bytes(id),
+        value_len: encoded.len(),
+        decoded_len,
+    })
+}
 
 /// Seals and opens values bound to one cookie name (and optional context).
 ///
@@ -597,6 +699,50 @@ impl Codec {
         self.open_capped(keyring, value, now, 0, self.max_value_len)
     }
 
+    /// Opens a value read from the session's cookies, without decoding its
+    /// data: one value for a session in one cookie, or the values of the
+    /// chunk cookies `name.0`, `name.1`, … in order for a session split
+    /// over several (the chunk count is authenticated).
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::Malformed` for no values, `ErrorKind::TooLarge` for more
+    /// than [`MAX_CHUNKS`](crate::limits::MAX_CHUNKS) or past the value
+    /// limit, then as [`Codec::open_raw`].
+    ///
+    /// ```
+    /// # use std::time::SystemTime;
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
+    /// # use sealed_session::codec::Codec;
+    /// # let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+    /// let codec = Codec::new("s")?;
+    /// let value = codec.seal(&keyring, &SessionMeta::new(Lifetimes::default())?, &7u8)?;
+    /// let raw = codec.open_chunks_raw_at(&keyring, &[&value], SystemTime::now())?;
+    /// assert_eq!(raw.decode::<u8>()?, 7);
+    /// // Split by hand, it is not what was sealed (a count of 0 is authenticated).
+    /// let (a, b) = value.split_at(40);
+    /// assert!(codec.open_chunks_raw_at(&keyring, &[a, b], SystemTime::now()).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_chunks_raw_at(
+        &self,
+        keyring: &Keyring,
+        chunks: &[&str],
+        now: SystemTime,
+    ) -> Result<OpenedRaw, Error> {
+        match chunks {
+            [] => Err(ErrorKind::Malformed.into()),
+            [value] => self.open_parts(keyring, value, now, 0),
+            many => {
+                let parts = u8::try_from(many.len())
+                    .ok()
+                    .filter(|n| *n <= crate::limits::MAX_CHUNKS)
+                    .ok_or(ErrorKind::TooLarge)?;
+                self.open_parts(keyring, &many.concat(), now, parts)
+            }
+        }
+    }
+
     /// Opens a value read from cookies. `parts` is 0 for a value carried
     /// in one cookie, which is capped at one browser cookie (4096 minus
     /// the name) whatever the codec's limit, or the number of chunk
@@ -666,7 +812,6 @@ impl Codec {
             entry.count_auth_failure();
             return Err(fail(ErrorKind::AuthenticationFailed));
         }
-        entry.count_open();
 
         let (meta, data) = envelope::decode_meta(body).map_err(fail)?;
         // The data is the tail of the body, which ends where the tag starts.

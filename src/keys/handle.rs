@@ -48,7 +48,7 @@ impl KeyringHandle {
     }
 
     /// Replaces the keyring. Keys with the same id and suite keep their
-    /// counters (AES-GCM seal budget, opens, authentication failures), so
+    /// counters (seals against the AES-GCM budget, authentication failures), so
     /// re-reading a key file does not reset the budget.
     ///
     /// ```

@@ -298,8 +298,76 @@ impl Key {
         Ok(key)
     }
 
+    /// A short, non-secret name for this key, to tell keys apart in logs,
+    /// dashboards and `sealed-session keys check` without showing them.
+    ///
+    /// It is the first 8 bytes of HKDF-SHA-256 over the key (salt
+    /// `sealed-session key fingerprint v1`, empty info): learning it reveals
+    /// nothing usable about the key, and the same key has the same
+    /// fingerprint in every suite and under every id.
+    ///
+    /// ```
+    /// use sealed_session::Key;
+    /// let key: Key = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=".parse()?;
+    /// assert_eq!(key.fingerprint().to_string(), "7db4a176d09f7133");
+    /// assert_ne!(Key::generate().fingerprint(), key.fingerprint());
+    /// # Ok::<(), sealed_session::KeyError>(())
+    /// ```
+    pub fn fingerprint(&self) -> KeyFingerprint {
+        KeyFingerprint::of(&self.bytes[..])
+    }
+
     pub(crate) fn as_bytes(&self) -> &[u8; KEY_LEN] {
         &self.bytes
+    }
+}
+
+/// A key's fingerprint: 8 bytes derived one-way from the key, shown as 16
+/// lowercase hex digits. Not secret. Made by [`Key::fingerprint`] and
+/// [`Keyring::fingerprint`](crate::Keyring::fingerprint).
+///
+/// ```
+/// use sealed_session::{Key, KeySpec, Keyring};
+/// let key: Key = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=".parse()?;
+/// let fingerprint = key.fingerprint();
+/// let keyring = Keyring::new(KeySpec::new(1, key));
+/// assert_eq!(keyring.fingerprint(1), Some(fingerprint));
+/// assert_eq!(format!("{fingerprint}").len(), 16);
+/// # Ok::<(), sealed_session::KeyError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyFingerprint([u8; 8]);
+
+impl KeyFingerprint {
+    const SALT: &'static [u8] = b"sealed-session key fingerprint v1";
+
+    fn of(key: &[u8]) -> Self {
+        let mut out = [0u8; 8];
+        // 8 bytes are far below HKDF-SHA-256's 8160-byte output limit.
+        let _ = hkdf::Hkdf::<sha2::Sha256>::new(Some(Self::SALT), key).expand(&[], &mut out);
+        Self(out)
+    }
+
+    /// The fingerprint's bytes.
+    ///
+    /// ```
+    /// # use sealed_session::Key;
+    /// assert_eq!(Key::generate().fingerprint().as_bytes().len(), 8);
+    /// ```
+    pub const fn as_bytes(&self) -> &[u8; 8] {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for KeyFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyFingerprint({self})")
     }
 }
 

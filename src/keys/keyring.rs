@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
-use crate::key::{Key, KeyError};
+use crate::key::{Key, KeyError, KeyFingerprint};
 use crate::limits::DEFAULT_AES_GCM_SEAL_BUDGET;
 use crate::suite::{Cipher, Suite};
+use crate::telemetry::KeyTelemetry;
 
 /// A key's id, written in every sealed value's header (not secret).
 pub type KeyId = u32;
@@ -86,8 +87,9 @@ impl KeySpec {
             id: self.id,
             suite: self.suite,
             cipher: Cipher::new(self.suite, &self.key),
+            fingerprint: self.key.fingerprint(),
+            telemetry: KeyTelemetry::new(self.id),
             seals: AtomicU64::new(0),
-            opens: AtomicU64::new(0),
             auth_failures: AtomicU64::new(0),
             seal_budget: budget,
         })
@@ -97,23 +99,25 @@ impl KeySpec {
 
 /// One key's cipher, built once; shared between keyring versions so that
 /// counters survive rotation.
+///
+/// Successful opens are deliberately not counted: a request that only
+/// reads its session writes no shared memory (no contended cache line
+/// across cores). Seals and authentication failures are counted.
 pub(crate) struct KeyEntry {
     pub(crate) id: KeyId,
     pub(crate) suite: Suite,
     pub(crate) cipher: Cipher,
+    fingerprint: KeyFingerprint,
+    telemetry: KeyTelemetry,
     seals: AtomicU64,
-    opens: AtomicU64,
     auth_failures: AtomicU64,
     seal_budget: Option<u64>,
 }
 
 impl KeyEntry {
-    pub(crate) fn count_open(&self) {
-        self.opens.fetch_add(1, Ordering::Relaxed);
-    }
-
     pub(crate) fn count_auth_failure(&self) {
         self.auth_failures.fetch_add(1, Ordering::Relaxed);
+        self.telemetry.auth_failure();
     }
 
     /// Whether `key` is this entry's key. The key bytes are gone, so the
@@ -132,6 +136,8 @@ impl KeyEntry {
     /// rotate before sealing stops.
     pub(crate) fn reserve_seal(&self) -> bool {
         let before = self.seals.fetch_add(1, Ordering::Relaxed);
+        self.telemetry
+            .sealed(before.saturating_add(1), self.seal_budget);
         let Some(budget) = self.seal_budget else {
             return true;
         };
@@ -153,6 +159,55 @@ impl KeyEntry {
             }
         }
         before < budget
+    }
+}
+
+/// One key's counters in this process, from [`Keyring::metrics`]: they
+/// start at zero when the key joins a keyring and survive rotation and
+/// reloads of the key file.
+///
+/// ```
+/// # use sealed_session::{Key, KeySpec, Keyring};
+/// let keyring = Keyring::new(KeySpec::new(7, Key::generate()));
+/// let key = &keyring.metrics()[0];
+/// assert_eq!((key.key_id, key.seals, key.auth_failures, key.seal_budget), (7, 0, 0, None));
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyMetrics {
+    /// The key's id.
+    pub key_id: KeyId,
+    /// The suite the key is used with.
+    pub suite: Suite,
+    /// Whether the key is the primary (the one that seals).
+    pub primary: bool,
+    /// The key's non-secret fingerprint.
+    pub fingerprint: KeyFingerprint,
+    /// Values sealed with the key (or attempted past its budget).
+    pub seals: u64,
+    /// Values naming the key that failed authentication.
+    pub auth_failures: u64,
+    /// The key's seal budget in this process, if it has one (AES-256-GCM).
+    pub seal_budget: Option<u64>,
+}
+
+impl KeyMetrics {
+    /// The share of the seal budget used, from 0 to 1 (above 1 once
+    /// sealing attempts went past it); `None` without a budget.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring, Suite};
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()).suite(Suite::Aes256Gcm));
+    /// assert_eq!(keyring.metrics()[0].seal_budget_used(), Some(0.0));
+    /// ```
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a ratio for dashboards; counts stay far below 2^53"
+    )]
+    pub fn seal_budget_used(&self) -> Option<f64> {
+        self.seal_budget
+            .filter(|budget| *budget > 0)
+            .map(|budget| self.seals as f64 / budget as f64)
     }
 }
 
@@ -386,23 +441,6 @@ impl Keyring {
         self.entry(id).and_then(|e| e.seal_budget)
     }
 
-    /// How many values this process has opened with a key (authenticated;
-    /// before the time checks). When an accept-only key's count stops
-    /// growing, no client presents it any more and it can be retired.
-    ///
-    /// ```
-    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta};
-    /// # use sealed_session::codec::Codec;
-    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
-    /// let codec = Codec::new("s").unwrap();
-    /// let value = codec.seal(&keyring, &SessionMeta::new(Lifetimes::default()).unwrap(), &()).unwrap();
-    /// codec.open::<()>(&keyring, &value).unwrap();
-    /// assert_eq!(keyring.open_count(1), Some(1));
-    /// ```
-    pub fn open_count(&self, id: KeyId) -> Option<u64> {
-        self.entry(id).map(|e| e.opens.load(Ordering::Relaxed))
-    }
-
     /// How many values naming this key failed authentication in this
     /// process: forgeries, tampering, or a different key under a reused id.
     /// A rising count is worth an alert.
@@ -415,6 +453,49 @@ impl Keyring {
     pub fn auth_failure_count(&self, id: KeyId) -> Option<u64> {
         self.entry(id)
             .map(|e| e.auth_failures.load(Ordering::Relaxed))
+    }
+
+    /// A key's non-secret fingerprint (see [`Key::fingerprint`]), to tell
+    /// which key an id holds without showing the key.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring};
+    /// let key = Key::generate();
+    /// let expected = key.fingerprint();
+    /// let keyring = Keyring::new(KeySpec::new(1, key));
+    /// assert_eq!(keyring.fingerprint(1), Some(expected));
+    /// assert_eq!(keyring.fingerprint(2), None);
+    /// ```
+    pub fn fingerprint(&self, id: KeyId) -> Option<KeyFingerprint> {
+        self.entry(id).map(|e| e.fingerprint)
+    }
+
+    /// A snapshot of every key's counters in this process, primary first.
+    ///
+    /// ```
+    /// # use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta, Suite};
+    /// # use sealed_session::codec::Codec;
+    /// let keyring = Keyring::new(KeySpec::new(1, Key::generate()).suite(Suite::Aes256Gcm).seal_budget(100));
+    /// let codec = Codec::new("s")?;
+    /// codec.seal(&keyring, &SessionMeta::new(Lifetimes::default())?, &())?;
+    /// let keys = keyring.metrics();
+    /// assert_eq!((keys[0].key_id, keys[0].primary, keys[0].seals), (1, true, 1));
+    /// assert_eq!(keys[0].seal_budget_used(), Some(0.01));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn metrics(&self) -> Vec<KeyMetrics> {
+        let primary = self.primary_id();
+        self.entries()
+            .map(|e| KeyMetrics {
+                key_id: e.id,
+                suite: e.suite,
+                primary: e.id == primary,
+                fingerprint: e.fingerprint,
+                seals: e.seals.load(Ordering::Relaxed),
+                auth_failures: e.auth_failures.load(Ordering::Relaxed),
+                seal_budget: e.seal_budget,
+            })
+            .collect()
     }
 
     /// Reads a keyring from an environment variable holding a keyring
@@ -517,7 +598,6 @@ impl Keyring {
             }
             for (to, from) in [
                 (&new.seals, &old.seals),
-                (&new.opens, &old.opens),
                 (&new.auth_failures, &old.auth_failures),
             ] {
                 to.fetch_max(from.load(Ordering::Relaxed), Ordering::Relaxed);

@@ -176,6 +176,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             self.state = state;
             return;
         }
+        if let Some(rejection) = &last_rejection {
+            shared
+                .counters
+                .rejected(crate::metrics::RejectionKind::of(rejection));
+        }
         #[cfg(feature = "tracing")]
         if let Some(rejection) = &last_rejection {
             // The classification and key id only: never the cookie value.
@@ -526,7 +531,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// ```
     pub fn push_flash(&mut self, level: Level, text: impl Into<String>) {
         self.open();
-        self.destroyed = false;
+        // After `destroy()` this starts a new anonymous session; the
+        // destroyed one still counts as destroyed.
         if let State::Active { extras, .. } = self.state.activate() {
             extras.flash.push(FlashMessage::new(level, text));
             self.dirty = true;
@@ -584,7 +590,6 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// ```
     pub fn csrf_token(&mut self) -> Result<String, Error> {
         self.open();
-        self.destroyed = false;
         let State::Active { extras, .. } = self.state.activate() else {
             return Err(Error::new(ErrorKind::Rng));
         };

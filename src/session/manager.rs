@@ -14,6 +14,7 @@ use crate::codec::Codec;
 use crate::cookie_header;
 use crate::envelope::SessionMeta;
 use crate::keyring_handle::KeyringHandle;
+use crate::metrics::{RejectionKind, SessionMetrics};
 
 use super::lifecycle::{Session, State};
 use crate::error::ConfigError;
@@ -32,11 +33,35 @@ pub(super) struct Shared<T> {
     pub(super) validate: Option<Arc<Validator<T>>>,
     /// Shared by every clone of the manager.
     pub(super) not_before: Arc<AtomicU64>,
-    /// Refreshes and re-seals the handler did not ask for that failed and
-    /// were skipped; shared by every clone of the manager.
-    pub(super) skipped_refreshes: Arc<AtomicU64>,
+    /// Sessions sealed, deleted and refused, and refreshes skipped; shared
+    /// by every clone of the manager.
+    pub(super) counters: Arc<Counters>,
     #[cfg(feature = "migrate")]
     pub(super) legacy: Option<Arc<super::legacy::Legacy<T>>>,
+}
+
+/// What [`SessionManager::metrics`] reports. Written only when a session is
+/// sealed, deleted or refused: a request that only reads writes nothing.
+#[derive(Default)]
+pub(super) struct Counters {
+    pub(super) created: AtomicU64,
+    pub(super) resealed: AtomicU64,
+    pub(super) destroyed: AtomicU64,
+    pub(super) skipped_refreshes: AtomicU64,
+    rejections: [AtomicU64; RejectionKind::ALL.len()],
+}
+
+impl Counters {
+    pub(super) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn rejected(&self, kind: RejectionKind) {
+        if let Some(counter) = self.rejections.get(kind.index()) {
+            Self::bump(counter);
+        }
+        crate::telemetry::cookie_rejected(kind.as_str());
+    }
 }
 
 impl<T> Clone for Shared<T> {
@@ -49,7 +74,7 @@ impl<T> Clone for Shared<T> {
             migrate: self.migrate.clone(),
             validate: self.validate.clone(),
             not_before: Arc::clone(&self.not_before),
-            skipped_refreshes: Arc::clone(&self.skipped_refreshes),
+            counters: Arc::clone(&self.counters),
             #[cfg(feature = "migrate")]
             legacy: self.legacy.clone(),
         }
@@ -139,7 +164,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
                 migrate: None,
                 validate: None,
                 not_before: Arc::new(AtomicU64::new(0)),
-                skipped_refreshes: Arc::new(AtomicU64::new(0)),
+                counters: Arc::default(),
                 #[cfg(feature = "migrate")]
                 legacy: None,
             }),
@@ -342,6 +367,43 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn skipped_refreshes(&self) -> u64 {
-        self.shared.skipped_refreshes.load(Ordering::Relaxed)
+        self.shared
+            .counters
+            .skipped_refreshes
+            .load(Ordering::Relaxed)
+    }
+
+    /// A snapshot of this manager's counters (shared with its clones) and
+    /// of the keys in force: sessions created, re-sealed and destroyed,
+    /// cookies refused by kind, refreshes skipped, and per key the seals,
+    /// authentication failures and seal budget. See [`crate::metrics`].
+    ///
+    /// ```
+    /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+    /// # use sealed_session::adapter::Connection;
+    /// # let keys = KeyringHandle::new(Keyring::new(KeySpec::new(1, Key::generate())));
+    /// let manager = SessionManager::<u8>::new(SessionConfig::new(CookieConfig::new("s")), keys)?;
+    /// let mut session = manager.load(&http::HeaderMap::new(), Connection::new(None, true));
+    /// session.set(1);
+    /// session.save()?;
+    /// let metrics = manager.metrics();
+    /// assert_eq!((metrics.created, metrics.keys[0].seals), (1, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn metrics(&self) -> SessionMetrics {
+        let counters = &self.shared.counters;
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let mut metrics = SessionMetrics::default();
+        metrics.created = load(&counters.created);
+        metrics.resealed = load(&counters.resealed);
+        metrics.destroyed = load(&counters.destroyed);
+        metrics.skipped_refreshes = load(&counters.skipped_refreshes);
+        metrics.rejections = RejectionKind::ALL
+            .iter()
+            .zip(&counters.rejections)
+            .map(|(kind, counter)| (*kind, load(counter)))
+            .collect();
+        metrics.keys = self.shared.keys.current().metrics();
+        metrics
     }
 }

@@ -94,6 +94,22 @@ impl SessionMap {
         self.0.contains_key(key)
     }
 
+    /// Every entry in key order, with its value's encoding (postcard): for
+    /// tools that show a map without knowing the types stored in it.
+    ///
+    /// ```
+    /// # use sealed_session::SessionMap;
+    /// let mut map = SessionMap::default();
+    /// map.insert("visits", &3u32)?;
+    /// map.insert("admin", &true)?;
+    /// let entries: Vec<_> = map.iter().collect();
+    /// assert_eq!(entries, vec![("admin", &[1u8][..]), ("visits", &[3u8][..])]);
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
     /// Whether the map is empty.
     ///
     /// ```

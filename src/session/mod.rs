@@ -32,6 +32,7 @@ pub use error::{InsecureContext, InvalidCookie, SessionError};
 pub use lifecycle::Session;
 pub use manager::SessionManager;
 pub use map::SessionMap;
+pub use payload::SessionPayload;
 pub use profile::Profile;
 pub use save::ResponseCookies;
 

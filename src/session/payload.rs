@@ -59,6 +59,62 @@ pub(super) fn split(bytes: &[u8]) -> Result<SplitPayload<'_>, ErrorKind> {
     })
 }
 
+/// What the session manager seals after the metadata, decoded: for tools
+/// that inspect a session cookie (an opened
+/// [`OpenedRaw`](crate::codec::OpenedRaw)'s
+/// [`data_bytes`](crate::codec::OpenedRaw::data_bytes)). The CSRF secret is
+/// reported as present or not, never returned.
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, header::COOKIE};
+/// use sealed_session::adapter::{Connection, SessionPayload};
+/// use sealed_session::codec::Codec;
+/// use sealed_session::flash::Level;
+/// use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};
+///
+/// let keyring = Keyring::new(KeySpec::new(1, Key::generate()));
+/// let manager = SessionManager::<u32>::new(SessionConfig::new(CookieConfig::new("s")), KeyringHandle::new(keyring.clone()))?;
+/// let mut session = manager.load(&HeaderMap::new(), Connection::new(None, true));
+/// session.set(7);
+/// session.push_flash(Level::Info, "hello");
+/// let set_cookie = session.save()?.set_cookie;
+/// let value = set_cookie[0].to_str()?.split(';').next().unwrap().strip_prefix("s=").unwrap().to_owned();
+///
+/// let raw = Codec::new("s")?.open_raw(&keyring, &value)?;
+/// let payload = SessionPayload::<u32>::decode(raw.data_bytes())?;
+/// assert_eq!(payload.data, Some(7));
+/// assert_eq!(payload.flash.len(), 1);
+/// assert!(!payload.has_csrf_secret);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPayload<T> {
+    /// Whether the session holds a CSRF secret (a token was issued).
+    pub has_csrf_secret: bool,
+    /// The flash messages waiting to be read, oldest first.
+    pub flash: Vec<FlashMessage>,
+    /// The application's data; `None` for an anonymous session.
+    pub data: Option<T>,
+}
+
+impl<T: Serialize + for<'de> Deserialize<'de>> SessionPayload<T> {
+    /// Decodes a payload as the session manager does, canonically.
+    ///
+    /// # Errors
+    ///
+    /// `ErrorKind::PayloadDecode` when the bytes are not a session payload
+    /// with data of type `T` (see the example on [`SessionPayload`]).
+    pub fn decode(bytes: &[u8]) -> Result<Self, crate::Error> {
+        let (split, data) = decode::<T>(bytes).map_err(crate::Error::new)?;
+        Ok(Self {
+            has_csrf_secret: split.csrf_secret.is_some(),
+            flash: split.flash,
+            data,
+        })
+    }
+}
+
 /// Decodes a whole payload with data of type `T`, as [`split`] then the
 /// data canonically.
 pub(super) fn decode<T: Serialize + for<'de> Deserialize<'de>>(

@@ -2,7 +2,6 @@
 
 use core::fmt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, UNIX_EPOCH};
 
 use http::HeaderValue;
@@ -17,7 +16,7 @@ use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_COOKIE_LIFETIME};
 
 use super::config::chunk_len;
 use super::lifecycle::{Plan, Session, State, idle_refresh_due};
-use super::manager::Shared;
+use super::manager::{Counters, Shared};
 use super::payload::{self, PayloadRef};
 use super::{InsecureContext, InsecurePolicy, SessionError};
 
@@ -66,7 +65,6 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         let secure_ok = !config.cookie.is_secure() || self.scheme.is_https();
         let mut cookie = std::borrow::Cow::Borrowed(&config.cookie);
 
-        #[cfg(feature = "tracing")]
         let fresh = matches!(self.state, State::Active { meta: None, .. });
         // A refresh the handler did not ask for (idle refresh, old key,
         // migrated data) never fails the request: when it cannot be sealed
@@ -143,6 +141,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                     .ok(),
             );
         }
+        count_lifecycle(shared, sealed.is_some(), fresh, self.destroyed);
         #[cfg(feature = "tracing")]
         log_lifecycle(sealed.as_ref(), fresh, self);
         self.mark_saved(sealed, keep_single, keep_chunks);
@@ -204,9 +203,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// this request.
     fn skip_refresh(&mut self, err: &SessionError) {
         self.refresh_skipped = true;
-        self.shared
-            .skipped_refreshes
-            .fetch_add(1, Ordering::Relaxed);
+        Counters::bump(&self.shared.counters.skipped_refreshes);
+        crate::telemetry::refresh_skipped();
         #[cfg(feature = "tracing")]
         {
             let kind = match err {
@@ -344,6 +342,26 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         self.destroyed = false;
         self.incoming.single_present = single;
         self.incoming.chunk_names = (0..chunks).collect();
+    }
+}
+
+/// Counts what a save did: a session sealed (new, or again), destroyed.
+fn count_lifecycle<T>(shared: &Shared<T>, sealed: bool, fresh: bool, destroyed: bool) {
+    let counters = &shared.counters;
+    if destroyed {
+        Counters::bump(&counters.destroyed);
+        crate::telemetry::session_destroyed();
+    }
+    match (sealed, fresh) {
+        (true, true) => {
+            Counters::bump(&counters.created);
+            crate::telemetry::session_created();
+        }
+        (true, false) => {
+            Counters::bump(&counters.resealed);
+            crate::telemetry::session_resealed();
+        }
+        (false, _) => {}
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::Ctx;
 use crate::check::{Result, ensure};
 use crate::http::Call;
-use crate::keys::{key_id, rotate};
+use crate::keys::{key_id, rotate_with_cli};
 
 pub(super) async fn run(cx: &Ctx) -> Result<()> {
     let env = &cx.env;
@@ -69,29 +69,15 @@ pub(super) async fn run(cx: &Ctx) -> Result<()> {
     let started = Instant::now();
 
     tokio::time::sleep(Duration::from_secs(seconds / 3)).await;
-    rotate(
-        &env.key_file,
-        &format!("2:{},3:{}", env.k2, env.k3),
-        "\"2:K2,3:K3\"",
-        2,
-        &logs,
-    )
-    .await?;
+    let keys = rotate_with_cli(&env.cli, &env.key_file, &["add", "--id", "3"], 2, &logs).await?;
     cx.pass(format!(
-        "mid-run at {}s: key 3 added accept-only (\"2:K2,3:K3\"), both instances reloaded",
+        "mid-run at {}s: `sealed-session rotate add --id 3` left keys [{keys}], both instances reloaded",
         started.elapsed().as_secs()
     ));
     tokio::time::sleep(Duration::from_secs(seconds / 4)).await;
-    rotate(
-        &env.key_file,
-        &format!("3:{},2:{}", env.k3, env.k2),
-        "\"3:K3,2:K2\"",
-        3,
-        &logs,
-    )
-    .await?;
+    let keys = rotate_with_cli(&env.cli, &env.key_file, &["promote", "3"], 3, &logs).await?;
     cx.pass(format!(
-        "mid-run at {}s: key 3 promoted (\"3:K3,2:K2\"), both instances reloaded",
+        "mid-run at {}s: `sealed-session rotate promote 3` left keys [{keys}], both instances reloaded",
         started.elapsed().as_secs()
     ));
 

@@ -1,6 +1,7 @@
 //! Flow 4: the two-phase rotation from README.md on both round-robin
 //! instances at once (add the new key accept-only, promote it, retire the
-//! old one), with the browser logged in on every answer throughout.
+//! old one), each phase one run of the `sealed-session` command, with the
+//! browser logged in on every answer throughout.
 
 use std::collections::BTreeSet;
 
@@ -9,7 +10,7 @@ use fantoccini::Client;
 use super::Ctx;
 use crate::browser::{cookie_key_id, expect_logged_in, fetch, log_in};
 use crate::check::{Result, ensure};
-use crate::keys::rotate;
+use crate::keys::rotate_with_cli;
 
 /// Reloads the dashboard and fetches it a few times; every answer must
 /// show alice, and both instances must answer. Returns the instance labels
@@ -70,34 +71,20 @@ pub(super) async fn run(cx: &Ctx, client: &Client) -> Result<()> {
         "key file \"1:K1\": logged in on every answer, instances seen {seen:?}, cookie key id 1"
     ));
 
-    let phases: [(&str, String, u32, u32, &str); 3] = [
-        (
-            "phase A",
-            format!("1:{},2:{}", env.k1, env.k2),
-            1,
-            1,
-            "\"1:K1,2:K2\" (2 accept-only)",
-        ),
-        (
-            "phase B",
-            format!("2:{},1:{}", env.k2, env.k1),
-            2,
-            2,
-            "\"2:K2,1:K1\" (2 promoted)",
-        ),
-        (
-            "phase C",
-            format!("2:{}", env.k2),
-            2,
-            2,
-            "\"2:K2\" (1 retired)",
-        ),
+    // Each phase is one run of the `sealed-session` command on the key
+    // file both instances watch, as the README's runbook says.
+    let phases: [(&str, &[&str], u32, u32); 3] = [
+        ("phase A", &["add", "--id", "2"], 1, 1),
+        ("phase B", &["promote", "2"], 2, 2),
+        ("phase C", &["retire", "1"], 2, 2),
     ];
-    for (phase, keyring, primary, expect_id, shown) in phases {
-        rotate(&env.key_file, &keyring, shown, primary, &logs).await?;
+    for (phase, command, primary, expect_id) in phases {
+        let keys = rotate_with_cli(&env.cli, &env.key_file, command, primary, &logs).await?;
         cx.pass(format!(
-            "{phase}: wrote {shown}; both {} and {} logged \"keys reloaded\" primary={primary}",
-            env.apps[0].label, env.apps[1].label
+            "{phase}: `sealed-session rotate {}` left keys [{keys}]; both {} and {} logged \"keys reloaded\" primary={primary}",
+            command.join(" "),
+            env.apps[0].label,
+            env.apps[1].label
         ));
         let seen = check_logged_in_everywhere(cx, client, phase, 8).await?;
         let id = cookie_key_id(client).await?;
