@@ -222,3 +222,59 @@ fn a_skipped_refresh_is_logged_with_its_kind_and_key() {
     );
     assert!(!log.contains(pair.split_once('=').expect("pair").1));
 }
+
+/// The migration's events: when the window ends, at startup; the source
+/// and reason of each legacy cookie; never a value.
+#[cfg(feature = "migrate")]
+#[test]
+fn legacy_migration_logs_its_window_and_kinds_never_values() {
+    use sealed_session::migrate::{LegacyConfig, LegacyCookie, LegacyKey, LegacySource};
+    const MASTER: [u8; 64] = [0x3c; 64];
+    let legacy_value = |value: &str| {
+        let mut jar = cookie::CookieJar::new();
+        jar.private_mut(&cookie::Key::from(&MASTER))
+            .add(cookie::Cookie::new("user", value.to_owned()));
+        jar.get("user").expect("added").value().to_owned()
+    };
+    let good = legacy_value("alice-secret-name");
+    let mut forged = good.clone().into_bytes();
+    forged[20] ^= 1;
+    let forged = String::from_utf8(forged).expect("base64");
+    let (capture, subscriber) = capturing(tracing::Level::DEBUG);
+    tracing::dispatcher::with_default(&subscriber, || {
+        let sunset = std::time::SystemTime::now() + std::time::Duration::from_secs(3 * 86_400 + 60);
+        let legacy = LegacyConfig::new(sunset).cookie(
+            LegacyCookie::new(LegacySource::CookiePrivate, "user")
+                .key(LegacyKey::from_master(&MASTER).expect("64 bytes")),
+        );
+        let manager = SessionManager::<String>::new(
+            SessionConfig::new(CookieConfig::new("__Host-s")),
+            KeyringHandle::new(Keyring::new(KeySpec::new(1, common::key(1)))),
+        )
+        .expect("config")
+        .with_legacy_cookies(legacy, |legacy| legacy.text().map(str::to_owned))
+        .expect("legacy config");
+        for value in [&good, &forged] {
+            let mut session = manager.load(
+                &cookie_headers(&format!("user={value}")),
+                Connection::new(None, true),
+            );
+            session.get();
+            session.save().expect("save");
+        }
+    });
+    let text = capture.text();
+    assert!(
+        text.contains("until the sunset") && text.contains("days_left=3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("session migrated from a legacy cookie"),
+        "{text}"
+    );
+    assert!(text.contains("reason=\"unopened\""), "{text}");
+    assert!(text.contains("source=\"cookie-private\""), "{text}");
+    for secret in [good.as_str(), forged.as_str(), "alice-secret-name"] {
+        assert!(!text.contains(secret), "a value in the log: {text}");
+    }
+}
