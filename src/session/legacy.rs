@@ -136,7 +136,9 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
 impl<T> SessionManager<T> {
     /// Legacy cookies migrated and refused so far, by source and reason,
     /// across this manager and its clones (all zero without
-    /// [`with_legacy_cookies`](Self::with_legacy_cookies)).
+    /// [`with_legacy_cookies`](Self::with_legacy_cookies)). In
+    /// [`metrics`](Self::metrics), a migrated session's first seal counts
+    /// as a re-seal, and a refused legacy cookie not at all.
     ///
     /// ```
     /// # use sealed_session::{CookieConfig, Key, KeySpec, Keyring, KeyringHandle, SessionConfig, SessionManager};

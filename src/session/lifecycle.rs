@@ -169,13 +169,6 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             self.legacy_superseded(&shared);
             return;
         }
-        #[cfg(feature = "migrate")]
-        if !matches!(last_rejection, Some(InvalidCookie::Ambiguous))
-            && let Some(state) = self.open_legacy(&shared)
-        {
-            self.state = state;
-            return;
-        }
         if let Some(rejection) = &last_rejection {
             shared
                 .counters
@@ -195,6 +188,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                     tracing::debug!(target: crate::error::LOG_TARGET, reason = ?other, "session cookie rejected")
                 }
             }
+        }
+        #[cfg(feature = "migrate")]
+        if !matches!(last_rejection, Some(InvalidCookie::Ambiguous))
+            && let Some(state) = self.open_legacy(&shared)
+        {
+            self.state = state;
+            return;
         }
         self.rejection = last_rejection;
     }
