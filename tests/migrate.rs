@@ -282,3 +282,27 @@ fn legacy_names_cannot_clash_with_the_sealed_cookie() {
         Err(LegacyConfigError::Cookie(_))
     ));
 }
+
+#[test]
+fn a_migration_that_cannot_be_sealed_keeps_the_legacy_cookie() {
+    // An AES-256-GCM key whose seal budget is spent: the sealed cookie
+    // cannot be written, so removing the legacy one would log the user out.
+    let spent = KeySpec::new(1, Key::generate())
+        .suite(sealed_session::Suite::Aes256Gcm)
+        .seal_budget(0);
+    let manager = SessionManager::<String>::new(
+        SessionConfig::new(CookieConfig::default()),
+        KeyringHandle::new(Keyring::new(spent)),
+    )
+    .unwrap()
+    .with_legacy_cookies(config(later()), |legacy| legacy.text().map(str::to_owned))
+    .unwrap();
+    let cookies = format!("user={}", legacy_value("user", "alice"));
+    let mut session = manager.load(&headers(&cookies), HTTPS);
+    assert_eq!(session.get().map(String::as_str), Some("alice"));
+    assert!(
+        session.save().unwrap().set_cookie.is_empty(),
+        "neither sealed nor removed"
+    );
+    assert_eq!(manager.skipped_refreshes(), 1);
+}
