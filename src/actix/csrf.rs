@@ -2,7 +2,7 @@
 //! [`CsrfToken`] extractor.
 
 use core::fmt;
-use std::future::{Future, Ready, poll_fn, ready};
+use std::future::{Ready, poll_fn, ready};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -17,6 +17,7 @@ use futures_core::Stream;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::BoxFuture;
 use crate::csrf::{
     CsrfMint, CsrfProtection, CsrfRejection, CsrfSession, CsrfToken, Precheck, VARY_CSRF,
     log_missing_session, log_refusal,
@@ -129,8 +130,6 @@ impl<S, T> fmt::Debug for CsrfMiddlewareService<S, T> {
     }
 }
 
-type BoxFuture<R> = Pin<Box<dyn Future<Output = Result<R, actix_web::Error>>>>;
-
 impl<S, B, T> Service<ServiceRequest> for CsrfMiddlewareService<S, T>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
@@ -207,23 +206,14 @@ async fn check(
 
 /// The headers the CSRF checks read, as `http` 1 values.
 fn csrf_headers(request: &ServiceRequest, protection: &CsrfProtection) -> http::HeaderMap {
-    let mut headers = http::HeaderMap::new();
-    for name in [
+    let names = [
         http::header::HOST,
         http::header::ORIGIN,
         http::header::CONTENT_TYPE,
         http::HeaderName::from_static("sec-fetch-site"),
         protection.header_name().clone(),
-    ] {
-        if let Some(value) = request
-            .headers()
-            .get(name.as_str())
-            .and_then(|v| http::HeaderValue::from_bytes(v.as_bytes()).ok())
-        {
-            headers.insert(name, value);
-        }
-    }
-    headers
+    ];
+    super::copy_headers(request.headers(), &names)
 }
 
 /// The whole body, or `None` past `limit` bytes or on a read error.

@@ -148,6 +148,7 @@ impl<S, T> fmt::Debug for SessionMiddlewareService<S, T> {
     }
 }
 
+/// The future of both actix-web middleware services.
 type BoxFuture<R> = Pin<Box<dyn Future<Output = Result<R, actix_web::Error>>>>;
 
 impl<S, B, T> Service<ServiceRequest> for SessionMiddlewareService<S, T>
@@ -254,18 +255,24 @@ fn decorate(
 }
 
 fn session_headers(from: &ActixHeaderMap, forwarded: bool) -> http::HeaderMap {
-    let mut headers = http::HeaderMap::new();
-    let wanted = [
-        (actix_header::COOKIE, http::header::COOKIE),
-        (actix_header::FORWARDED, http::header::FORWARDED),
-        (
-            actix_header::HeaderName::from_static("x-forwarded-proto"),
-            http::HeaderName::from_static("x-forwarded-proto"),
-        ),
+    let cookie = [http::header::COOKIE];
+    let proxy = [
+        http::header::FORWARDED,
+        http::HeaderName::from_static("x-forwarded-proto"),
     ];
-    let count = if forwarded { wanted.len() } else { 1 };
-    for (actix_name, name) in wanted.into_iter().take(count) {
-        for value in from.get_all(actix_name) {
+    let proxy = if forwarded { &proxy[..] } else { &[] };
+    copy_headers(from, cookie.iter().chain(proxy))
+}
+
+/// The named headers of an actix request, every value, as `http` 1 values
+/// (the version of `http` the framework-free layers speak).
+fn copy_headers<'a>(
+    from: &ActixHeaderMap,
+    names: impl IntoIterator<Item = &'a http::HeaderName>,
+) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    for name in names {
+        for value in from.get_all(name.as_str()) {
             // Every actix header value is a valid `http` value too.
             if let Ok(value) = http::HeaderValue::from_bytes(value.as_bytes()) {
                 headers.append(name.clone(), value);

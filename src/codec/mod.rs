@@ -566,11 +566,7 @@ impl Codec {
         self.size_hint
             .store(buf.len().saturating_sub(body_start), Ordering::Relaxed);
 
-        let value_len = buf
-            .len()
-            .checked_add(TAG_LEN)
-            .and_then(encoded_len)
-            .unwrap_or(usize::MAX);
+        let value_len = sealed_len(body_start, buf.len().saturating_sub(body_start));
         if value_len > self.max_value_len {
             return Err(Error::too_large(entry.id, value_len));
         }
@@ -593,6 +589,14 @@ impl Codec {
             .map_err(|_| fail(ErrorKind::TooLarge))?;
         buf.extend_from_slice(&tag);
         Ok(BASE64.encode(&*buf))
+    }
+
+    /// Whether a plaintext envelope of `plaintext_len` bytes, sealed under
+    /// the keyring's primary key, fits this codec's value limit.
+    #[cfg(feature = "migrate")]
+    pub(crate) fn fits(&self, keyring: &Keyring, plaintext_len: usize) -> bool {
+        let body_start = keyring.primary_entry().suite.body_offset();
+        sealed_len(body_start, plaintext_len) <= self.max_value_len
     }
 
     /// Opens a value sealed by [`Codec::seal`], checking its times against
@@ -868,6 +872,16 @@ impl fmt::Debug for Codec {
             .field("clock_skew", &self.clock_skew)
             .finish_non_exhaustive()
     }
+}
+
+/// Characters of a sealed value: header and nonce (`body_start` bytes),
+/// the plaintext, the tag, in unpadded base64.
+fn sealed_len(body_start: usize, plaintext_len: usize) -> usize {
+    body_start
+        .checked_add(plaintext_len)
+        .and_then(|n| n.checked_add(TAG_LEN))
+        .and_then(encoded_len)
+        .unwrap_or(usize::MAX)
 }
 
 /// Seals `plaintext` as given, bypassing the envelope encoder, under the

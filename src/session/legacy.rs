@@ -16,7 +16,6 @@ use crate::migrate::{
     Counters, LegacyConfig, LegacyConfigError, LegacyCookie, LegacyRejection, LegacySession,
     LegacyStats,
 };
-use crate::suite::TAG_LEN;
 
 use super::lifecycle::{Extras, Session, State};
 use super::manager::Shared;
@@ -287,19 +286,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             flash: &[],
             data: Some(data),
         };
-        let Ok(plain) = crate::envelope::encode_into(Vec::new(), meta, &payload) else {
-            return false;
-        };
-        let raw = self
-            .keyring
-            .primary_entry()
-            .suite
-            .body_offset()
-            .saturating_add(plain.len())
-            .saturating_add(TAG_LEN);
-        // Unpadded base64: four characters per three bytes, rounded up.
-        let encoded = raw.saturating_mul(4).div_ceil(3);
-        encoded <= shared.codec.max_value_len()
+        crate::envelope::encode_into(Vec::new(), meta, &payload)
+            .is_ok_and(|plain| shared.codec.fits(&self.keyring, plain.len()))
     }
 
     /// Appends the removal of every legacy cookie the request carried, once
