@@ -41,7 +41,11 @@ pub(crate) async fn start(manager: SessionManager<Account>) -> Server {
         };
         app = app.route(path, route);
     }
-    let app = app.layer(SessionLayer::new(manager));
+    serve(app.layer(SessionLayer::new(manager))).await
+}
+
+/// Serves `app` on a loopback port, with the peer address.
+pub(crate) async fn serve(app: Router) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -32,8 +32,6 @@ async fn start(kind: Kind) -> Server {
 
 #[cfg(feature = "axum")]
 mod axum_app {
-    use std::net::SocketAddr;
-
     use axum::Router;
     use axum::routing::{get, post};
     use sealed_session::SessionManager;
@@ -61,7 +59,7 @@ mod axum_app {
             .route("/hooks/in", post(|| async { "hooked" }))
             .layer(CsrfLayer::<Account>::new(csrf))
             .layer(SessionLayer::new(manager));
-        serve(app).await
+        crate::axum_app::serve(app).await
     }
 
     /// The CSRF layer outside the session layer: a configuration mistake.
@@ -70,30 +68,13 @@ mod axum_app {
             .route("/change", post(|| async { "changed" }))
             .layer(SessionLayer::new(manager))
             .layer(CsrfLayer::<Account>::new(CsrfProtection::new()));
-        serve(app).await
-    }
-
-    async fn serve(app: Router) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-        });
-        Server {
-            base: format!("http://{address}"),
-        }
+        crate::axum_app::serve(app).await
     }
 }
 
 #[cfg(feature = "actix-web")]
 mod actix_app {
-    use actix_web::{App, HttpServer, web};
+    use actix_web::{App, web};
     use sealed_session::SessionManager;
     use sealed_session::actix::{CsrfMiddleware, SessionMiddleware};
     use sealed_session::csrf::{CsrfProtection, CsrfToken};
@@ -106,7 +87,7 @@ mod actix_app {
     }
 
     pub(crate) fn start(manager: SessionManager<Account>, csrf: CsrfProtection) -> Server {
-        serve(move || {
+        crate::actix_app::serve(move || {
             App::new()
                 .route(
                     "/token",
@@ -124,45 +105,12 @@ mod actix_app {
     }
 
     pub(crate) fn start_misordered(manager: SessionManager<Account>) -> Server {
-        serve(move || {
+        crate::actix_app::serve(move || {
             App::new()
                 .route("/change", web::post().to(|| async { "changed" }))
                 .wrap(SessionMiddleware::new(manager.clone()))
                 .wrap(CsrfMiddleware::<Account>::new(CsrfProtection::new()))
         })
-    }
-
-    fn serve<F, A>(app: F) -> Server
-    where
-        F: Fn() -> App<A> + Send + Clone + 'static,
-        A: actix_web::dev::ServiceFactory<
-                actix_web::dev::ServiceRequest,
-                Config = (),
-                Response = actix_web::dev::ServiceResponse<
-                    actix_web::body::EitherBody<
-                        actix_web::body::EitherBody<actix_web::body::BoxBody>,
-                    >,
-                >,
-                Error = actix_web::Error,
-                InitError = (),
-            > + 'static,
-    {
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(app)
-                    .workers(1)
-                    .disable_signals()
-                    .bind(("127.0.0.1", 0))
-                    .expect("bind");
-                sender.send(server.addrs()[0]).expect("report address");
-                server.run().await
-            })
-        });
-        let address = receiver.recv().expect("server started");
-        Server {
-            base: format!("http://{address}"),
-        }
     }
 }
 
