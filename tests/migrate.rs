@@ -25,6 +25,12 @@ fn legacy_value(name: &str, value: &str) -> String {
     jar.get(name).unwrap().value().to_owned()
 }
 
+/// The `name=value` pair of a `Set-Cookie`.
+fn pair(set_cookie: &HeaderValue) -> String {
+    let text = set_cookie.to_str().unwrap();
+    text.split(';').next().unwrap().to_owned()
+}
+
 fn config(sunset: SystemTime) -> LegacyConfig {
     LegacyConfig::new(sunset).cookie(
         LegacyCookie::new(LegacySource::CookiePrivate, "user")
@@ -82,13 +88,7 @@ fn a_legacy_cookie_becomes_a_fresh_sealed_session() {
         "removed once"
     );
 
-    let pair = saved[0]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let pair = pair(&saved[0]);
     let mut next = manager.load(&headers(&pair), HTTPS);
     assert_eq!(next.get().map(String::as_str), Some("alice"));
     assert_eq!(
@@ -151,13 +151,7 @@ fn legacy_never_wins_over_a_valid_sealed_cookie() {
     let mut session = manager.load(&HeaderMap::new(), HTTPS);
     session.set("alice".to_owned());
     let saved = session.save().unwrap().set_cookie;
-    let sealed = saved[0]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let sealed = pair(&saved[0]);
 
     let mallory = format!("user={}", legacy_value("user", "mallory"));
     for cookies in [
