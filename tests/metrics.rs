@@ -46,6 +46,13 @@ fn value_of(set_cookie: &HeaderValue) -> String {
     pair.split_once('=').expect("=").1.to_owned()
 }
 
+/// A new session's sealed value.
+fn log_in(manager: &SessionManager<u32>) -> String {
+    let mut session = manager.load(&HeaderMap::new(), HTTPS);
+    session.set(1);
+    value_of(&session.save().expect("save").set_cookie[0])
+}
+
 fn counts(m: &SessionMetrics) -> (u64, u64, u64, u64) {
     (m.created, m.resealed, m.destroyed, m.skipped_refreshes)
 }
@@ -53,9 +60,7 @@ fn counts(m: &SessionMetrics) -> (u64, u64, u64, u64) {
 #[test]
 fn lifecycle_events_are_counted_once() {
     let (manager, clock) = manager();
-    let mut session = manager.load(&HeaderMap::new(), HTTPS);
-    session.set(1);
-    let value = value_of(&session.save().expect("save").set_cookie[0]);
+    let value = log_in(&manager);
     assert_eq!(counts(&manager.metrics()), (1, 0, 0, 0));
 
     // Reading a valid session: nothing counted, no key counter moves.
@@ -106,9 +111,7 @@ fn lifecycle_events_are_counted_once() {
 #[test]
 fn rejections_are_counted_by_kind() {
     let (manager, clock) = manager();
-    let mut session = manager.load(&HeaderMap::new(), HTTPS);
-    session.set(1);
-    let value = value_of(&session.save().expect("save").set_cookie[0]);
+    let value = log_in(&manager);
     let mut forged = common::decode(&value);
     let last = forged.len() - 1;
     forged[last] ^= 1;
@@ -163,9 +166,7 @@ fn skipped_refreshes_are_counted() {
         SessionManager::<u32>::new(SessionConfig::new(CookieConfig::new("__Host-s")), keys)
             .expect("config")
             .with_clock(clock.clone());
-    let mut session = manager.load(&HeaderMap::new(), HTTPS);
-    session.set(1);
-    let value = value_of(&session.save().expect("save").set_cookie[0]);
+    let value = log_in(&manager);
     clock.advance(Duration::from_secs(20 * 60));
     let mut session = manager.load(&cookie(&value), HTTPS);
     assert_eq!(session.get(), Some(&1));
@@ -184,9 +185,7 @@ fn the_metrics_facade_gets_the_same_events() {
     let handle = recorder.handle();
     let (manager, _clock) = manager();
     metrics::with_local_recorder(&recorder, || {
-        let mut session = manager.load(&HeaderMap::new(), HTTPS);
-        session.set(1);
-        let value = value_of(&session.save().expect("save").set_cookie[0]);
+        let value = log_in(&manager);
         let mut forged = common::decode(&value);
         let last = forged.len() - 1;
         forged[last] ^= 1;
