@@ -143,26 +143,35 @@ where
     forward_ready!(service);
 
     fn call(&self, mut request: ServiceRequest) -> Self::Future {
+        let method = http::Method::from_bytes(request.method().as_str().as_bytes())
+            .unwrap_or(http::Method::POST);
+        let checked = self.protection.applies_to(&method, request.path());
+        // The session is copied only for a request that is checked.
+        let found = request
+            .extensions()
+            .get::<SessionHandle<T>>()
+            .map(|session| checked.then(|| session.clone()));
+        let session = match found {
+            Some(session) => session,
+            None => {
+                log_missing_session();
+                let bare = HttpResponse::InternalServerError().finish();
+                return Box::pin(ready(Ok(request.into_response(bare).map_into_right_body())));
+            }
+        };
+        request
+            .extensions_mut()
+            .insert(CsrfMint::<Extensions>(mint::<T>));
+        let Some(session) = session else {
+            // Safe methods and exempt paths: nothing to check.
+            let response = self.service.call(request);
+            return Box::pin(async move { Ok(response.await?.map_into_left_body()) });
+        };
         let service = Rc::clone(&self.service);
         let protection = Rc::clone(&self.protection);
         Box::pin(async move {
-            let Some(session) = request.extensions().get::<SessionHandle<T>>().cloned() else {
-                log_missing_session();
-                let bare = HttpResponse::InternalServerError().finish();
-                return Ok(request.into_response(bare).map_into_right_body());
-            };
-            request
-                .extensions_mut()
-                .insert(CsrfMint::<Extensions>(mint::<T>));
-            let method = http::Method::from_bytes(request.method().as_str().as_bytes())
-                .unwrap_or(http::Method::POST);
             let path = request.path().to_owned();
-            let verdict = if protection.applies_to(&method, &path) {
-                check(&protection, &method, &path, &mut request, &session).await
-            } else {
-                Ok(())
-            };
-            let checked = protection.applies_to(&method, &path);
+            let verdict = check(&protection, &method, &path, &mut request, &session).await;
             let mut response = match verdict {
                 Ok(()) => service.call(request).await?.map_into_left_body(),
                 Err(reason) => {
@@ -171,13 +180,11 @@ where
                     request.into_response(bare).map_into_right_body()
                 }
             };
-            if checked {
-                // The answer depended on these request headers.
-                response.headers_mut().append(
-                    actix_web::http::header::VARY,
-                    actix_web::http::header::HeaderValue::from_static(VARY_CSRF),
-                );
-            }
+            // The answer depended on these request headers.
+            response.headers_mut().append(
+                actix_web::http::header::VARY,
+                actix_web::http::header::HeaderValue::from_static(VARY_CSRF),
+            );
             Ok(response)
         })
     }

@@ -20,8 +20,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::csrf::{
-    CsrfMint, CsrfProtection, CsrfSession, CsrfToken, Precheck, VARY_CSRF, log_missing_session,
-    log_refusal,
+    CsrfMint, CsrfProtection, CsrfRejection, CsrfSession, CsrfToken, Precheck, VARY_CSRF,
+    log_missing_session, log_refusal,
 };
 use crate::handle::SessionHandle;
 use crate::session::SessionMap;
@@ -144,49 +144,70 @@ where
     }
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        let checked = self
+            .protection
+            .applies_to(request.method(), request.uri().path());
+        // The session is copied only for a request that is checked.
+        let session = match request.extensions().get::<SessionHandle<T>>() {
+            Some(session) => checked.then(|| session.clone()),
+            None => {
+                log_missing_session();
+                let bare = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                return Box::pin(std::future::ready(Ok(bare)));
+            }
+        };
+        request
+            .extensions_mut()
+            .insert(CsrfMint::<http::Extensions>(mint::<T>));
+        let Some(session) = session else {
+            // Safe methods and exempt paths: nothing to check.
+            return Box::pin(self.inner.call(request));
+        };
         // The clone that was polled ready serves this request.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let protection = Arc::clone(&self.protection);
         Box::pin(async move {
-            let Some(session) = request.extensions().get::<SessionHandle<T>>().cloned() else {
-                log_missing_session();
-                return Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response());
-            };
-            request
-                .extensions_mut()
-                .insert(CsrfMint::<http::Extensions>(mint::<T>));
-            let session: &dyn CsrfSession = &session;
             let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-            let verdict = match protection.precheck(&method, &path, request.headers(), session) {
-                Ok(Precheck::Pass) => Ok(request),
-                Ok(Precheck::ReadForm) => {
-                    let (parts, body) = request.into_parts();
-                    match axum::body::to_bytes(body, protection.form_limit_bytes()).await {
-                        Ok(bytes) => protection
-                            .check_form(&bytes, session)
-                            .map(|()| Request::from_parts(parts, Body::from(bytes))),
-                        Err(_) => Err(crate::csrf::CsrfRejection::BodyUnreadable),
-                    }
-                }
-                Err(reason) => Err(reason),
-            };
-            let checked = protection.applies_to(&method, &path);
-            let mut response = match verdict {
+            let mut response = match check(&protection, request, &session).await {
                 Ok(request) => inner.call(request).await?,
                 Err(reason) => {
                     log_refusal(reason, &method, &path);
                     StatusCode::FORBIDDEN.into_response()
                 }
             };
-            if checked {
-                // The answer depended on these request headers.
-                response
-                    .headers_mut()
-                    .append(http::header::VARY, HeaderValue::from_static(VARY_CSRF));
-            }
+            // The answer depended on these request headers.
+            response
+                .headers_mut()
+                .append(http::header::VARY, HeaderValue::from_static(VARY_CSRF));
             Ok(response)
         })
+    }
+}
+
+/// Both lines of defence on an unsafe request; a form body read for the
+/// token is put back.
+async fn check(
+    protection: &CsrfProtection,
+    request: Request<Body>,
+    session: &dyn CsrfSession,
+) -> Result<Request<Body>, CsrfRejection> {
+    let precheck = protection.precheck(
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+        session,
+    )?;
+    match precheck {
+        Precheck::Pass => Ok(request),
+        Precheck::ReadForm => {
+            let (parts, body) = request.into_parts();
+            let bytes = axum::body::to_bytes(body, protection.form_limit_bytes())
+                .await
+                .map_err(|_| CsrfRejection::BodyUnreadable)?;
+            protection.check_form(&bytes, session)?;
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
     }
 }
 
