@@ -155,6 +155,27 @@ impl<'a> Call<'a> {
         self
     }
 
+    /// `method url` with this call's extra headers and the session cookie.
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        url: &str,
+        cookie: Option<&str>,
+    ) -> Result<reqwest::RequestBuilder> {
+        let mut request = client.request(method, url);
+        for (name, value) in &self.headers {
+            request = request.header(
+                HeaderName::from_bytes(name.as_bytes())?,
+                HeaderValue::from_str(value)?,
+            );
+        }
+        if let Some(value) = cookie {
+            request = request.header("Cookie", format!("{COOKIE}={value}"));
+        }
+        Ok(request)
+    }
+
     /// Sends the request. The login form first fetches the login page
     /// (`/`) with the same headers and cookie, as a browser would, for its
     /// CSRF token and the anonymous session that token belongs to; when
@@ -167,17 +188,8 @@ impl<'a> Call<'a> {
                 Some(base) => format!("{base}/"),
                 None => return Err(format!("login URL {} does not end in /login", self.url).into()),
             };
-            let mut page = client.get(&home);
-            for (name, value) in &self.headers {
-                page = page.header(
-                    HeaderName::from_bytes(name.as_bytes())?,
-                    HeaderValue::from_str(value)?,
-                );
-            }
-            if let Some(value) = &cookie {
-                page = page.header("Cookie", format!("{COOKIE}={value}"));
-            }
-            let page = page
+            let page = self
+                .request(client, Method::GET, &home, cookie.as_deref())?
                 .send()
                 .await
                 .map_err(|err| format!("GET {home}: {}", chain(&err)))?;
@@ -192,16 +204,8 @@ impl<'a> Call<'a> {
             form.push(("username", USER.to_owned()));
             form.push(("password", PASSWORD.to_owned()));
         }
-        let mut request = client.request(self.method.clone(), &self.url);
-        for (name, value) in self.headers {
-            request = request.header(
-                HeaderName::from_bytes(name.as_bytes())?,
-                HeaderValue::from_str(&value)?,
-            );
-        }
-        if let Some(value) = cookie {
-            request = request.header("Cookie", format!("{COOKIE}={value}"));
-        }
+        let mut request =
+            self.request(client, self.method.clone(), &self.url, cookie.as_deref())?;
         if self.login_form {
             request = request.form(&form);
         }
