@@ -46,6 +46,18 @@ fn check_migrated(first: &Exchange, second: &Exchange, legacy_name: &str, expect
     );
 }
 
+/// The first request through `$send` migrates the legacy cookie, the
+/// second runs on the sealed cookie alone (see `check_migrated`); the
+/// first exchange is the value.
+macro_rules! migrates {
+    ($send:ident, $manager:expr, $pair:expr, $legacy:expr) => {{
+        let first = $send($manager, $pair).await;
+        let second = $send($manager, &first.sealed_pair()).await;
+        check_migrated(&first, &second, $legacy, &removal($legacy));
+        first
+    }};
+}
+
 #[actix_web::test]
 async fn cookie_rs_private_jar_with_rotated_keys() {
     let old = cookie::Key::generate();
@@ -58,9 +70,7 @@ async fn cookie_rs_private_jar_with_rotated_keys() {
             .key(LegacyKey::from_master(old.master()).unwrap()),
     );
     let manager = user_manager(config, map_text);
-    let first = axum_user(&manager, minted.pair()).await;
-    let second = axum_user(&manager, &first.sealed_pair()).await;
-    check_migrated(&first, &second, "user", &removal("user"));
+    migrates!(axum_user, &manager, minted.pair(), "user");
     assert_eq!(
         manager
             .legacy_stats()
@@ -82,9 +92,7 @@ async fn cookie_rs_signed_jar() {
         ),
         map_text,
     );
-    let first = axum_user(&manager, minted.pair()).await;
-    let second = axum_user(&manager, &first.sealed_pair()).await;
-    check_migrated(&first, &second, "user", &removal("user"));
+    migrates!(axum_user, &manager, minted.pair(), "user");
     assert_eq!(
         manager
             .legacy_stats()
@@ -105,9 +113,7 @@ async fn axum_extra_private_cookie_jar() {
         ),
         map_text,
     );
-    let first = axum_user(&manager, minted.pair()).await;
-    let second = axum_user(&manager, &first.sealed_pair()).await;
-    check_migrated(&first, &second, "user", &removal("user"));
+    migrates!(axum_user, &manager, minted.pair(), "user");
     assert_eq!(
         manager
             .legacy_stats()
@@ -133,9 +139,7 @@ async fn axum_extra_signed_cookie_jar_percent_encoded() {
         ),
         map_text,
     );
-    let first = axum_user(&manager, minted.pair()).await;
-    let second = axum_user(&manager, &first.sealed_pair()).await;
-    check_migrated(&first, &second, "user", &removal("user"));
+    migrates!(axum_user, &manager, minted.pair(), "user");
 }
 
 #[actix_web::test]
@@ -148,9 +152,7 @@ async fn actix_session_private_through_actix() {
         "id",
         LegacyKey::from_master(key.master()).unwrap(),
     ));
-    let first = actix_map(&manager, minted.pair()).await;
-    let second = actix_map(&manager, &first.sealed_pair()).await;
-    check_migrated(&first, &second, "id", &removal("id"));
+    migrates!(actix_map, &manager, minted.pair(), "id");
     assert_eq!(
         manager
             .legacy_stats()
@@ -171,9 +173,7 @@ async fn actix_session_signed_through_axum_typed() {
         ),
         map_fields,
     );
-    let first = axum_user(&manager, minted.pair()).await;
-    let second = axum_user(&manager, &first.sealed_pair()).await;
-    check_migrated(&first, &second, "id", &removal("id"));
+    migrates!(axum_user, &manager, minted.pair(), "id");
 }
 
 #[actix_web::test]
@@ -195,9 +195,7 @@ async fn actix_session_versioned_state() {
         "id",
         LegacyKey::from_master(key.master()).unwrap(),
     ));
-    let first = actix_map(&manager, minted.pair()).await;
-    let second = actix_map(&manager, &first.sealed_pair()).await;
-    check_migrated(&first, &second, "id", &removal("id"));
+    migrates!(actix_map, &manager, minted.pair(), "id");
 }
 
 #[actix_web::test]
@@ -242,9 +240,7 @@ async fn tower_sessions_signed_keeps_the_earlier_expiry() {
         ),
         map_fields,
     );
-    let first = axum_user(&manager, minted.pair()).await;
-    let second = axum_user(&manager, &first.sealed_pair()).await;
-    check_migrated(&first, &second, "session", &removal("session"));
+    let first = migrates!(axum_user, &manager, minted.pair(), "session");
     // Ten minutes left in the record, against twelve hours here.
     let sealed = first.cookie(SEALED).unwrap();
     let max_age: u64 = sealed
@@ -274,9 +270,7 @@ async fn rocket_private_cookies_256_and_512_bit_secrets() {
                 ),
                 map_text,
             );
-            let first = axum_user(&manager, minted.pair()).await;
-            let second = axum_user(&manager, &first.sealed_pair()).await;
-            check_migrated(&first, &second, "user_id", &removal("user_id"));
+            migrates!(axum_user, &manager, minted.pair(), "user_id");
             assert_eq!(
                 manager
                     .legacy_stats()
