@@ -33,9 +33,9 @@ pub struct IncomingCookies {
 pub fn read_cookies(headers: &http::HeaderMap, name: &str, max_chunks: u8) -> IncomingCookies {
     let incoming = crate::cookie_header::read(headers, name, max_chunks);
     IncomingCookies {
-        values: incoming.values,
+        values: incoming.values().map(str::to_owned).collect(),
         chunked: incoming.chunked,
-        chunk_names: incoming.chunk_names,
+        chunk_names: incoming.chunk_names.iter().collect(),
         single_present: incoming.single_present,
     }
 }

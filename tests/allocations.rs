@@ -1,5 +1,6 @@
-//! Heap allocations made by sealing and opening, counted per thread so that
-//! tests running in parallel do not disturb each other.
+//! Heap allocations made by sealing and opening, and by the session layer
+//! per request, counted per thread so that tests running in parallel do
+//! not disturb each other.
 //!
 //! The counting allocator comes from `allocation-counter` because the
 //! package forbids `unsafe` code, which a `GlobalAlloc` impl needs. Its
@@ -15,8 +16,14 @@
 )]
 
 use allocation_counter::measure;
+use http::header::COOKIE;
+use http::{HeaderMap, HeaderValue};
+use sealed_session::adapter::Connection;
 use sealed_session::codec::Codec;
-use sealed_session::{ErrorKind, Key, KeySpec, Keyring, Lifetimes, SessionMeta, Suite};
+use sealed_session::{
+    CookieConfig, ErrorKind, Key, KeySpec, Keyring, KeyringHandle, Lifetimes, SessionConfig,
+    SessionManager, SessionMeta, Suite,
+};
 use serde::{Deserialize, Serialize};
 
 /// About 256 bytes of session whose deserialization allocates nothing, so
@@ -142,4 +149,144 @@ fn malformed_value_is_rejected_without_allocating() {
         open_error(&codec, &keyring, &value),
         (ErrorKind::Malformed, 0)
     );
+}
+
+/// A manager and the `Cookie` header of a session it sealed, after one
+/// warm-up request on this thread (which builds the thread's copy of the
+/// manager's state and seeds its random generator).
+fn session_layer() -> (SessionManager<Session>, HeaderMap) {
+    let keys = KeyringHandle::new(keyring(1, Suite::default()));
+    let manager = SessionManager::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
+    let https = Connection::new(None, true);
+    let mut session = manager.load(&HeaderMap::new(), https);
+    session.set(session_data());
+    let set_cookie = session.save().unwrap().set_cookie;
+    let pair = set_cookie[0].to_str().unwrap().split(';').next().unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        COOKIE,
+        HeaderValue::from_str(&format!("theme=dark; {pair}")).unwrap(),
+    );
+    let mut warm = manager.load(&headers, https);
+    assert_eq!(warm.get(), Some(&session_data()));
+    (manager, headers)
+}
+
+fn session_data() -> Session {
+    session()
+}
+
+#[test]
+fn a_request_that_never_touches_its_session_allocates_nothing() {
+    let (manager, headers) = session_layer();
+    let info = measure(|| {
+        let mut session = manager.load(&headers, Connection::new(None, true));
+        let outcome = session.save().unwrap();
+        assert!(outcome.set_cookie.is_empty());
+    });
+    assert_eq!(info.count_total, 0, "{info:?}");
+}
+
+#[test]
+fn reading_a_session_allocates_only_the_decrypted_buffer() {
+    let (manager, headers) = session_layer();
+    let info = measure(|| {
+        let mut session = manager.load(&headers, Connection::new(None, true));
+        assert_eq!(session.get(), Some(&session_data()));
+        assert!(session.save().unwrap().set_cookie.is_empty());
+    });
+    eprintln!(
+        "read: {} allocations, {} bytes",
+        info.count_total, info.bytes_total
+    );
+    assert_eq!(info.count_total, 1, "{info:?}");
+}
+
+#[test]
+fn writing_a_session_allocates_the_sealed_value_and_its_header() {
+    let (manager, headers) = session_layer();
+    let info = measure(|| {
+        let mut session = manager.load(&headers, Connection::new(None, true));
+        session.get_mut().unwrap().tenant += 1;
+        assert_eq!(session.save().unwrap().set_cookie.len(), 1);
+    });
+    eprintln!(
+        "write: {} allocations, {} bytes",
+        info.count_total, info.bytes_total
+    );
+    assert!(info.count_total <= 6, "{info:?}");
+}
+
+/// Polls a future that must be ready at once.
+#[cfg(feature = "tower")]
+fn ready<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => panic!("the future is not ready"),
+    }
+}
+
+/// Allocations of one request through the tower middleware around a
+/// handler that does `touch` with the session, minus those of the same
+/// request without the middleware.
+#[cfg(feature = "tower")]
+fn tower_request_allocations(touch: fn(&sealed_session::SessionHandle<Session>)) -> u64 {
+    use sealed_session::SessionHandle;
+    use sealed_session::tower::SessionLayer;
+    use tower::{Layer as _, Service as _};
+
+    let (manager, headers) = session_layer();
+    let handler = move |request: http::Request<()>| {
+        if let Some(session) = request.extensions().get::<SessionHandle<Session>>() {
+            touch(session);
+        }
+        // As every real response, it has headers already.
+        let mut response = http::Response::new(());
+        let plain = HeaderValue::from_static("text/plain");
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, plain);
+        std::future::ready(Ok::<_, std::convert::Infallible>(response))
+    };
+    let mut bare = tower::service_fn(handler);
+    let mut layered = SessionLayer::new(manager)
+        .direct_tls(true)
+        .layer(tower::service_fn(handler));
+    // As axum's router does (original URI, matched path), something is in
+    // the extensions already: the map exists.
+    let request = || {
+        let mut request = http::Request::new(());
+        *request.headers_mut() = headers.clone();
+        request.extensions_mut().insert(http::Uri::from_static("/"));
+        request
+    };
+    // Warm up both.
+    ready(bare.call(request())).unwrap();
+    ready(layered.call(request())).unwrap();
+    let (bare_request, layered_request) = (request(), request());
+    let without = measure(|| drop(ready(bare.call(bare_request)).unwrap()));
+    let with = measure(|| drop(ready(layered.call(layered_request)).unwrap()));
+    with.count_total.saturating_sub(without.count_total)
+}
+
+#[cfg(feature = "tower")]
+#[test]
+fn the_tower_middleware_allocates_the_handle_and_its_extension() {
+    let untouched = tower_request_allocations(|_| {});
+    let read = tower_request_allocations(|session| assert!(session.with(|data| data.is_some())));
+    let write = tower_request_allocations(|session| {
+        session.update(|data| data.tenant += 1);
+    });
+    eprintln!("tower: untouched {untouched}, read {read}, write {write}");
+    // The shared handle, and `http::Extensions` boxing it.
+    assert_eq!(untouched, 2);
+    // The decrypted buffer.
+    assert_eq!(read, untouched + 1);
+    // As `writing_a_session_allocates_the_sealed_value_and_its_header`,
+    // and the list of values the response gets.
+    assert!(write <= untouched + 7, "{write}");
 }

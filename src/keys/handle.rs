@@ -1,6 +1,8 @@
 //! A keyring that can be swapped while the server runs.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arc_swap::{ArcSwap, Guard};
 
 use crate::keyring::Keyring;
 
@@ -18,8 +20,20 @@ use crate::keyring::Keyring;
 /// assert_eq!(handle.current().primary_id(), 2);
 /// # Ok::<(), sealed_session::KeyError>(())
 /// ```
+///
+/// Reading the keyring writes no memory shared between threads (no lock,
+/// no reference count), so every request can read it on any number of
+/// cores without contending; replacing it is the slow path.
 #[derive(Clone, Debug)]
-pub struct KeyringHandle(Arc<RwLock<Keyring>>);
+pub struct KeyringHandle(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    current: ArcSwap<Keyring>,
+    /// Serializes replacements, so that counters are inherited from the
+    /// keyring actually replaced and concurrent updates are not lost.
+    writer: Mutex<()>,
+}
 
 impl KeyringHandle {
     /// A handle holding `keyring`.
@@ -30,7 +44,10 @@ impl KeyringHandle {
     /// assert_eq!(handle.current().primary_id(), 1);
     /// ```
     pub fn new(keyring: Keyring) -> Self {
-        Self(Arc::new(RwLock::new(keyring)))
+        Self(Arc::new(Shared {
+            current: ArcSwap::from_pointee(keyring),
+            writer: Mutex::new(()),
+        }))
     }
 
     /// The keyring now in force (a cheap clone).
@@ -41,10 +58,13 @@ impl KeyringHandle {
     /// assert_eq!(handle.current().key_ids(), vec![1]);
     /// ```
     pub fn current(&self) -> Keyring {
-        match self.0.read() {
-            Ok(ring) => ring.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        Keyring::clone(&self.0.current.load())
+    }
+
+    /// The keyring now in force, borrowed for the duration of one seal or
+    /// open: unlike [`KeyringHandle::current`], no reference count moves.
+    pub(crate) fn load(&self) -> Guard<Arc<Keyring>> {
+        self.0.current.load()
     }
 
     /// Replaces the keyring. Keys with the same id and suite keep their
@@ -58,11 +78,15 @@ impl KeyringHandle {
     /// assert_eq!(handle.current().primary_id(), 5);
     /// ```
     pub fn replace(&self, keyring: Keyring) {
-        keyring.inherit_counters(&self.current());
-        match self.0.write() {
-            Ok(mut ring) => *ring = keyring,
-            Err(poisoned) => *poisoned.into_inner() = keyring,
-        }
+        let _writer = self.0.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.store(keyring);
+    }
+
+    /// Installs `keyring`, inheriting the counters of the one in force;
+    /// the caller holds the writer lock.
+    fn store(&self, keyring: Keyring) {
+        keyring.inherit_counters(&self.0.current.load());
+        self.0.current.store(Arc::new(keyring));
     }
 
     /// Changes the keyring in place; on error nothing changes.
@@ -78,9 +102,10 @@ impl KeyringHandle {
     /// assert_eq!(handle.current().key_ids(), vec![1]);
     /// ```
     pub fn update<E>(&self, change: impl FnOnce(&mut Keyring) -> Result<(), E>) -> Result<(), E> {
+        let _writer = self.0.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut next = self.current();
         change(&mut next)?;
-        self.replace(next);
+        self.store(next);
         Ok(())
     }
 }

@@ -55,10 +55,10 @@ pub(super) fn read<T>(legacy: Option<&Legacy<T>>, headers: &HeaderMap) -> Incomi
     };
     for (index, cookie) in legacy.config.cookies.iter().enumerate() {
         let found = cookie_header::read(headers, &cookie.name, 0);
-        if let Some(value) = found.values.into_iter().next() {
+        if let Some(value) = found.values().next() {
             incoming.present.push(index);
             if incoming.first.is_none() {
-                incoming.first = Some((index, value));
+                incoming.first = Some((index, value.to_owned()));
             }
         }
     }
@@ -287,7 +287,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             data: Some(data),
         };
         crate::envelope::encode_into(Vec::new(), meta, &payload)
-            .is_ok_and(|plain| shared.codec.fits(&self.keyring, plain.len()))
+            .is_ok_and(|plain| shared.codec.fits(&shared.keys.load(), plain.len()))
     }
 
     /// Appends the removal of every legacy cookie the request carried, once

@@ -13,7 +13,6 @@ use zeroize::Zeroizing;
 use crate::cookie_header::Incoming;
 use crate::envelope::{ProfileId, SessionId, SessionMeta};
 use crate::error::{Error, ErrorKind};
-use crate::keyring::Keyring;
 use crate::proxy::SchemeDecision;
 use crate::rng::OsRandom;
 
@@ -88,7 +87,6 @@ pub(super) enum Plan<'a, T> {
 /// One request's session. Opened lazily on first access.
 pub struct Session<T> {
     pub(super) shared: Arc<Shared<T>>,
-    pub(super) keyring: Keyring,
     pub(super) now: SystemTime,
     pub(super) scheme: SchemeDecision,
     pub(super) incoming: Incoming,
@@ -127,15 +125,12 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         }
         self.state = State::Empty;
         let shared = Arc::clone(&self.shared);
-        let mut candidates: Vec<(u8, &str)> = self
-            .incoming
-            .values
-            .iter()
-            .map(|v| (0, v.as_str()))
-            .collect();
-        if let Some((parts, value)) = &self.incoming.chunked {
-            candidates.push((*parts, value.as_str()));
-        }
+        let candidates = self.incoming.values().map(|v| (0, v)).chain(
+            self.incoming
+                .chunked
+                .as_ref()
+                .map(|(parts, value)| (*parts, value.as_str())),
+        );
         let mut last_rejection = None;
         let mut opened: Option<(&str, State<T>)> = None;
         for (parts, value) in candidates {
@@ -207,7 +202,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ) -> Result<State<T>, InvalidCookie> {
         let raw = shared
             .codec
-            .open_parts(&self.keyring, value, self.now, parts)
+            .open_parts(&shared.keys.load(), value, self.now, parts)
             .map_err(InvalidCookie::Invalid)?;
         let mut meta = raw.meta().clone();
         // The sealed deadlines were set by the configuration in force when

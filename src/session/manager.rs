@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use http::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use thread_local::ThreadLocal;
 
 use crate::codec::Codec;
 use crate::cookie_header;
@@ -110,12 +111,17 @@ impl<T> Clone for Shared<T> {
 /// ```
 pub struct SessionManager<T> {
     pub(super) shared: Arc<Shared<T>>,
+    /// A copy of `shared` per thread that loads sessions: a session holds
+    /// its thread's copy, so taking and dropping that reference writes
+    /// nothing other cores read.
+    replicas: Arc<ThreadLocal<Arc<Shared<T>>>>,
 }
 
 impl<T> Clone for SessionManager<T> {
     fn clone(&self) -> Self {
         Self {
             shared: Arc::clone(&self.shared),
+            replicas: Arc::clone(&self.replicas),
         }
     }
 }
@@ -168,6 +174,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
                 #[cfg(feature = "migrate")]
                 legacy: None,
             }),
+            replicas: Arc::default(),
         })
     }
 
@@ -177,6 +184,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
         let mut shared = Shared::clone(&self.shared);
         change(&mut shared);
         self.shared = Arc::new(shared);
+        self.replicas = Arc::default();
         self
     }
 
@@ -318,7 +326,9 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn load(&self, headers: &HeaderMap, connection: Connection) -> Session<T> {
-        let shared = &self.shared;
+        let shared = self
+            .replicas
+            .get_or(|| Arc::new(Shared::clone(&self.shared)));
         let incoming = cookie_header::read(
             headers,
             shared.config.cookie.name(),
@@ -329,8 +339,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
             .proxy
             .request_scheme(headers, connection.peer, connection.tls);
         Session {
-            shared: Arc::clone(&self.shared),
-            keyring: shared.keys.current(),
+            shared: Arc::clone(shared),
             now: shared.clock.now(),
             scheme,
             incoming,

@@ -132,12 +132,12 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             .incoming
             .chunk_names
             .iter()
-            .filter(|i| **i >= keep_chunks)
+            .filter(|i| *i >= keep_chunks)
         {
             outcome.set_cookie.extend(
                 config
                     .cookie
-                    .removal_header(&cookie_header::chunk_name(name, *index))
+                    .removal_header(&cookie_header::chunk_name(name, index))
                     .ok(),
             );
         }
@@ -174,9 +174,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         let (value, parts) = self
             .shared
             .codec
-            .seal_split(&self.keyring, meta, payload, round_trips, |len| {
-                parts_for(len, name, config.max_chunks)
-            })
+            .seal_split(
+                &self.shared.keys.load(),
+                meta,
+                payload,
+                round_trips,
+                |len| parts_for(len, name, config.max_chunks),
+            )
             .map_err(|err| too_large_or_seal(&self.shared, err))?;
         let max_age = persistent.then(|| {
             meta.expires_at()
@@ -215,7 +219,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             tracing::warn!(
                 target: crate::error::LOG_TARGET,
                 kind = ?kind,
-                key_id = self.keyring.primary_id(),
+                key_id = self.shared.keys.load().primary_id(),
                 reason = %err,
                 "session refresh skipped: the client keeps its current cookie"
             );
@@ -341,7 +345,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         self.touched = false;
         self.destroyed = false;
         self.incoming.single_present = single;
-        self.incoming.chunk_names = (0..chunks).collect();
+        self.incoming.chunk_names = cookie_header::ChunkSet::first(chunks);
     }
 }
 
@@ -419,7 +423,7 @@ fn split(text: &str, size: usize) -> impl Iterator<Item = &str> {
 /// through logs, never enough to forge or replay one.
 #[cfg(feature = "tracing")]
 fn log_lifecycle<T>(sealed: Option<&SessionMeta>, fresh: bool, session: &Session<T>) {
-    let key_id = session.keyring.primary_id();
+    let key_id = session.shared.keys.load().primary_id();
     match sealed {
         Some(meta) if fresh => tracing::info!(
             target: crate::error::LOG_TARGET,

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! throughput-server --framework axum|actix \
-//!     --variant baseline|sealed|tower-sessions|private-jar|actix-session \
+//!     --variant baseline|plain-cookie|sealed|tower-sessions|private-jar|actix-session \
 //!     --bind 127.0.0.1:0
 //! ```
 //!
@@ -19,6 +19,13 @@
 //! Without a session, `GET /` and `POST /visit` answer `anonymous` (still
 //! `200`, so the load script counts missing sessions apart from errors).
 //! The baseline does the same work on a fixed account and keeps no session.
+//!
+//! `plain-cookie` is the floor of any cookie session: the account travels
+//! in the clear in a cookie as long as a sealed one, with the same
+//! attributes and the same caching headers (`Vary: Cookie`, `Cache-Control:
+//! private` or `no-store`), but nothing is encrypted, authenticated or
+//! checked. What a real session costs beyond it is the session layer's own
+//! work; what it costs beyond the baseline is moving the cookie at all.
 //!
 //! Threads: axum runs on a tokio current-thread runtime; actix-web runs one
 //! worker (plus its accept thread, idle under keep-alive). Both set
@@ -59,6 +66,52 @@ fn baseline_account() -> Account {
     }
 }
 
+/// The `plain-cookie` variant's cookie: the account in the clear.
+mod plain {
+    use super::Account;
+
+    /// The same name as the sealed variant's cookie.
+    pub(crate) const NAME: &str = "__Host-session";
+
+    /// Characters of a sealed cookie value for this app's accounts (XAES-256-GCM,
+    /// default lifetimes): the plain value is padded to the same length.
+    const VALUE_LEN: usize = 130;
+
+    /// `NAME=user.visits.AAAA…`: the account, padded to a sealed value's length.
+    pub(crate) fn set_cookie(account: &Account, expires: &str) -> String {
+        let mut value = format!("{}.{}.", account.user, account.visits);
+        let pad = VALUE_LEN.saturating_sub(value.len());
+        value.extend(std::iter::repeat_n('A', pad));
+        format!(
+            "{NAME}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=1800; Expires={expires}"
+        )
+    }
+
+    /// An `Expires` date as long as the sealed variant's; fixed, as the floor
+    /// leaves out the clock.
+    pub(crate) const EXPIRES: &str = "Fri, 27 Nov 2026 20:19:22 GMT";
+
+    /// The account in the request's `Cookie` fields, if any.
+    pub(crate) fn read<'a>(fields: impl Iterator<Item = &'a [u8]>) -> Option<Account> {
+        for field in fields {
+            let text = std::str::from_utf8(field).ok()?;
+            for pair in text.split(';') {
+                let Some((key, value)) = pair.trim().split_once('=') else {
+                    continue;
+                };
+                if key != NAME {
+                    continue;
+                }
+                let mut parts = value.splitn(3, '.');
+                let user = parts.next()?.to_owned();
+                let visits = parts.next()?.parse().ok()?;
+                return Some(Account { user, visits });
+            }
+        }
+        None
+    }
+}
+
 /// Key of the account inside map-shaped sessions (tower-sessions,
 /// actix-session).
 const MAP_KEY: &str = "account";
@@ -88,6 +141,7 @@ enum Framework {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Variant {
     Baseline,
+    PlainCookie,
     Sealed,
     TowerSessions,
     PrivateJar,
@@ -101,7 +155,7 @@ struct Args {
 }
 
 const USAGE: &str = "usage: throughput-server --framework axum|actix \
-                     --variant baseline|sealed|tower-sessions|private-jar|actix-session \
+                     --variant baseline|plain-cookie|sealed|tower-sessions|private-jar|actix-session \
                      --bind ADDR";
 
 fn parse_args() -> Result<Args, String> {
@@ -124,6 +178,7 @@ fn parse_args() -> Result<Args, String> {
             "--variant" => {
                 variant = Some(match value.as_str() {
                     "baseline" => Variant::Baseline,
+                    "plain-cookie" => Variant::PlainCookie,
                     "sealed" => Variant::Sealed,
                     "tower-sessions" => Variant::TowerSessions,
                     "private-jar" => Variant::PrivateJar,
@@ -141,11 +196,15 @@ fn parse_args() -> Result<Args, String> {
     let supported = match framework {
         Framework::Axum => matches!(
             variant,
-            Variant::Baseline | Variant::Sealed | Variant::TowerSessions | Variant::PrivateJar
+            Variant::Baseline
+                | Variant::PlainCookie
+                | Variant::Sealed
+                | Variant::TowerSessions
+                | Variant::PrivateJar
         ),
         Framework::Actix => matches!(
             variant,
-            Variant::Baseline | Variant::Sealed | Variant::ActixSession
+            Variant::Baseline | Variant::PlainCookie | Variant::Sealed | Variant::ActixSession
         ),
     };
     if !supported {
@@ -200,6 +259,7 @@ mod axum_app {
     ) -> Result<(), Box<dyn Error>> {
         let app = match variant {
             Variant::Baseline => baseline::router(),
+            Variant::PlainCookie => plain_cookie::router(),
             Variant::Sealed => sealed::router()?,
             Variant::TowerSessions => tower_sessions::router(),
             Variant::PrivateJar => private_jar::router(),
@@ -242,6 +302,57 @@ mod axum_app {
             let mut account = baseline_account();
             account.visits += 1;
             render(&account)
+        }
+    }
+
+    mod plain_cookie {
+        use axum::http::HeaderMap;
+        use axum::http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
+
+        use super::super::plain;
+        use super::*;
+
+        pub(crate) fn router() -> Router {
+            Router::new()
+                .route("/login", post(login))
+                .route("/", get(read))
+                .route("/visit", post(write))
+        }
+
+        fn account(headers: &HeaderMap) -> Option<Account> {
+            plain::read(headers.get_all(COOKIE).iter().map(|v| v.as_bytes()))
+        }
+
+        fn stored(account: &Account) -> Response {
+            (
+                [
+                    (SET_COOKIE, plain::set_cookie(account, plain::EXPIRES)),
+                    (CACHE_CONTROL, "no-store".to_owned()),
+                    (VARY, "Cookie".to_owned()),
+                ],
+                render(account),
+            )
+                .into_response()
+        }
+
+        async fn login(Form(login): Form<Login>) -> Response {
+            stored(&Account {
+                user: login.user,
+                visits: 0,
+            })
+        }
+
+        async fn read(headers: HeaderMap) -> Response {
+            let body = account(&headers).map_or_else(|| ANONYMOUS.to_owned(), |a| render(&a));
+            ([(CACHE_CONTROL, "private"), (VARY, "Cookie")], body).into_response()
+        }
+
+        async fn write(headers: HeaderMap) -> Response {
+            let Some(mut account) = account(&headers) else {
+                return ANONYMOUS.into_response();
+            };
+            account.visits += 1;
+            stored(&account)
         }
     }
 
@@ -439,6 +550,14 @@ mod actix_app {
                         .route("/visit", web::post().to(baseline::write))
                 })
             })?,
+            Variant::PlainCookie => system.block_on(async move {
+                serve!(listener, || {
+                    App::new()
+                        .route("/login", web::post().to(plain_cookie::login))
+                        .route("/", web::get().to(plain_cookie::read))
+                        .route("/visit", web::post().to(plain_cookie::write))
+                })
+            })?,
             Variant::Sealed => {
                 let manager = sealed_manager()?;
                 system.block_on(async move {
@@ -526,6 +645,54 @@ mod actix_app {
                     render(account)
                 })
                 .unwrap_or_else(|| ANONYMOUS.to_owned())
+        }
+    }
+
+    mod plain_cookie {
+        use actix_web::http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
+        use actix_web::{HttpRequest, HttpResponse};
+
+        use super::super::plain;
+        use super::*;
+
+        /// What actix-web's `String` responder sends, as the other variants do.
+        const TEXT: &str = "text/plain; charset=utf-8";
+
+        fn account(request: &HttpRequest) -> Option<Account> {
+            plain::read(request.headers().get_all(COOKIE).map(|v| v.as_bytes()))
+        }
+
+        fn stored(account: &Account) -> HttpResponse {
+            HttpResponse::Ok()
+                .insert_header((SET_COOKIE, plain::set_cookie(account, plain::EXPIRES)))
+                .insert_header((CACHE_CONTROL, "no-store"))
+                .insert_header((VARY, "Cookie"))
+                .content_type(TEXT)
+                .body(render(account))
+        }
+
+        pub(crate) async fn login(login: web::Form<Login>) -> HttpResponse {
+            stored(&Account {
+                user: login.into_inner().user,
+                visits: 0,
+            })
+        }
+
+        pub(crate) async fn read(request: HttpRequest) -> HttpResponse {
+            let body = account(&request).map_or_else(|| ANONYMOUS.to_owned(), |a| render(&a));
+            HttpResponse::Ok()
+                .insert_header((CACHE_CONTROL, "private"))
+                .insert_header((VARY, "Cookie"))
+                .content_type(TEXT)
+                .body(body)
+        }
+
+        pub(crate) async fn write(request: HttpRequest) -> HttpResponse {
+            let Some(mut account) = account(&request) else {
+                return HttpResponse::Ok().content_type(TEXT).body(ANONYMOUS);
+            };
+            account.visits += 1;
+            stored(&account)
         }
     }
 
