@@ -28,7 +28,7 @@
 #             decides throughput more than the code under test does. The
 #             kernel's real-time throttling still leaves 5 % of each CPU to
 #             everything else; p99 latency then mostly shows those pauses.
-#   VARIANTS  space-separated framework:variant list (default: all seven)
+#   VARIANTS  space-separated framework:variant list (default: all nine)
 #   CARGO_TARGET_DIR [target/]  the workspace's; the server is built with
 #             its `throughput` profile, into $CARGO_TARGET_DIR/throughput/
 set -euo pipefail
@@ -43,8 +43,8 @@ warmup=${WARMUP:-2}
 connections=${CONNECTIONS:-32}
 pin=${PIN:-1}
 sched=${SCHED:-other}
-variants=(${VARIANTS:-axum:baseline axum:sealed axum:tower-sessions axum:private-jar \
-    actix:baseline actix:sealed actix:actix-session})
+variants=(${VARIANTS:-axum:baseline axum:plain-cookie axum:sealed axum:tower-sessions \
+    axum:private-jar actix:baseline actix:plain-cookie actix:sealed actix:actix-session})
 markdown=$root/target/throughput.md
 runs=$root/target/throughput-runs.tsv
 
@@ -112,8 +112,8 @@ start_server() {
     exit 1
 }
 
-# CPU time of a process in clock ticks (user + system, all threads).
-process_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU time of a process in clock ticks (all threads): user, then system.
+process_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 # CPU time of this shell's waited-for children in clock ticks.
 children_ticks() { awk '{ print $16 + $17 }' "/proc/$$/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
@@ -133,7 +133,7 @@ run_wrk() {
 # Value of key $2 on the line of wrk output starting with $1.
 field() { sed -n "s/^$1 .*\\b$2=\\([0-9.]*\\).*/\\1/p" "$work/wrk.out"; }
 
-printf 'round\tframework\tvariant\trps\tp50_us\tp99_us\tlogins\treads\twrites\tnon2xx\tmissing\tstale\tnocookie\treadcookie\tunmatched\tsocket_errors\tserver_cpu_us\tserver_util\twrk_cpu_us\n' >"$runs"
+printf 'round\tframework\tvariant\trps\tp50_us\tp99_us\tlogins\treads\twrites\tnon2xx\tmissing\tstale\tnocookie\treadcookie\tunmatched\tsocket_errors\tserver_cpu_us\tserver_util\twrk_cpu_us\tserver_user_us\tserver_sys_us\n' >"$runs"
 
 count=${#variants[@]}
 total=$((rounds * count))
@@ -154,26 +154,29 @@ for round in $(seq "$rounds"); do
         [[ $variant == baseline ]] && mode=baseline
         start_server "$framework" "$variant"
         run_wrk "$warmup" "$mode"
-        server_before=$(process_ticks "$server_pid")
+        read -r user_before sys_before < <(process_ticks "$server_pid")
         client_before=$(children_ticks)
         run_wrk "$duration" "$mode"
         client_after=$(children_ticks)
-        server_after=$(process_ticks "$server_pid")
+        read -r user_after sys_after < <(process_ticks "$server_pid")
         stop_server
         grep -q '^RESULT ' "$work/wrk.out" || { cat "$work/wrk.out" >&2; exit 1; }
         requests=$(field RESULT requests)
         elapsed_us=$(field RESULT duration_us)
         errors=$(awk '/^RESULT /{ n = 0; for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] ~ /^(connect|read|write|timeout)$/) n += kv[2] } print n }' "$work/wrk.out")
-        read -r server_cpu server_util wrk_cpu < <(awk -v s=$((server_after - server_before)) \
+        read -r server_cpu server_util wrk_cpu server_user server_sys < <(awk \
+            -v u=$((user_after - user_before)) -v k=$((sys_after - sys_before)) \
             -v c=$((client_after - client_before)) -v r="$requests" -v t="$elapsed_us" \
-            -v hz="$ticks_per_second" 'BEGIN {
-                printf "%.2f %.2f %.2f\n", s / hz * 1e6 / r, s / hz * 1e6 / t, c / hz * 1e6 / r }')
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+            -v hz="$ticks_per_second" 'BEGIN { s = u + k
+                printf "%.2f %.2f %.2f %.2f %.2f\n", s / hz * 1e6 / r, s / hz * 1e6 / t, c / hz * 1e6 / r,
+                    u / hz * 1e6 / r, k / hz * 1e6 / r }')
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
             "$round" "$framework" "$variant" "$(field RESULT rps)" "$(field RESULT p50_us)" \
             "$(field RESULT p99_us)" "$(field MIX logins)" "$(field MIX reads)" \
             "$(field MIX writes)" "$(field MIX non2xx)" "$(field MIX missing)" \
             "$(field MIX stale)" "$(field MIX nocookie)" "$(field MIX readcookie)" \
-            "$(field MIX unmatched)" "$errors" "$server_cpu" "$server_util" "$wrk_cpu" >>"$runs"
+            "$(field MIX unmatched)" "$errors" "$server_cpu" "$server_util" "$wrk_cpu" \
+            "$server_user" "$server_sys" >>"$runs"
         done_runs=$((done_runs + 1))
         printf '[%d/%d] round %d %-6s %-15s %10s req/s  p99 %6s us  server %6s us/req  load %s\n' \
             "$done_runs" "$total" "$round" "$framework" "$variant" "$(field RESULT rps)" \
@@ -202,8 +205,11 @@ col() { head -1 "$runs" | tr '\t' '\n' | grep -nx "$1" | cut -d: -f1; }
     echo "Servers: one thread (axum on a tokio current-thread runtime, actix-web with one worker)."
     echo
     echo "Medians over the rounds; ratios are to the same framework's baseline."
-    echo "\`server CPU\` is the server process's CPU time per request, \`server busy\` the share of"
-    echo "one core it used, \`wrk CPU\` the load generator's CPU time per request."
+    echo "\`server CPU\` is the server process's CPU time per request, split into user space and"
+    echo "kernel (mostly TCP over loopback, including waking wrk: a slower server wakes an idle"
+    echo "wrk more often, so kernel time grows with user time); \`server busy\` the share of one"
+    echo "core it used, \`wrk CPU\` the load generator's CPU time per request. \`plain-cookie\` is"
+    echo "the floor of any cookie session: the same cookie length and headers, nothing sealed."
     echo "\`checks\` adds stale visit counts, logins or writes without Set-Cookie, unmatched"
     echo "responses and socket errors: all must be 0."
     for framework in axum actix; do
@@ -218,12 +224,14 @@ col() { head -1 "$runs" | tr '\t' '\n' | grep -nx "$1" | cut -d: -f1; }
         echo
         echo "## $framework"
         echo
-        echo "| variant | req/s | vs baseline | p99 ms | vs baseline | server CPU µs/req | vs baseline | req/s min–max | server busy | wrk CPU µs/req | non-2xx | missing session | checks |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        echo "| variant | req/s | vs baseline | p99 ms | vs baseline | server CPU µs/req | vs baseline | user µs/req | kernel µs/req | req/s min–max | server busy | wrk CPU µs/req | non-2xx | missing session | checks |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         for variant in "${rows[@]}"; do
             rps=$(column "$framework" "$variant" "$(col rps)" | median)
             p99=$(column "$framework" "$variant" "$(col p99_us)" | median)
             cpu=$(column "$framework" "$variant" "$(col server_cpu_us)" | median)
+            user=$(column "$framework" "$variant" "$(col server_user_us)" | median)
+            sys=$(column "$framework" "$variant" "$(col server_sys_us)" | median)
             low=$(column "$framework" "$variant" "$(col rps)" | sort -g | head -1)
             high=$(column "$framework" "$variant" "$(col rps)" | sort -g | tail -1)
             util=$(column "$framework" "$variant" "$(col server_util)" | median)
@@ -236,10 +244,10 @@ col() { head -1 "$runs" | tr '\t' '\n' | grep -nx "$1" | cut -d: -f1; }
             done
             [[ $variant == baseline ]] && missing="n/a"
             awk -v v="$variant" -v r="$rps" -v br="$base_rps" -v p="$p99" -v bp="$base_p99" \
-                -v c="$cpu" -v bc="$base_cpu" -v lo="$low" -v hi="$high" -v u="$util" -v w="$wrk_cpu" -v n="$non2xx" \
+                -v c="$cpu" -v bc="$base_cpu" -v us="$user" -v ks="$sys" -v lo="$low" -v hi="$high" -v u="$util" -v w="$wrk_cpu" -v n="$non2xx" \
                 -v m="$missing" -v k="$checks" 'BEGIN {
-                    printf "| %s | %.0f | %.1f %% | %.2f | %.2fx | %.1f | %.2fx | %.0f–%.0f | %.0f %% | %.1f | %s | %s | %s |\n",
-                        v, r, 100 * r / br, p / 1000, p / bp, c, c / bc, lo, hi, 100 * u, w, n, m, k }'
+                    printf "| %s | %.0f | %.1f %% | %.2f | %.2fx | %.2f | %.2fx | %.2f | %.2f | %.0f–%.0f | %.0f %% | %.1f | %s | %s | %s |\n",
+                        v, r, 100 * r / br, p / 1000, p / bp, c, c / bc, us, ks, lo, hi, 100 * u, w, n, m, k }'
         done
     done
     echo
@@ -261,10 +269,15 @@ for framework in axum actix; do
     [[ $sealed == nan || $base == nan ]] && continue
     verdict=$(awk -v s="$sealed" -v b="$base" 'BEGIN { print (s >= 0.9 * b ? "met" : "MISSED") }')
     echo "$framework: sealed-session at least 90 % of baseline req/s: $verdict"
+    plain=$(column "$framework" plain-cookie "$(col rps)" | median)
+    if [[ $plain != nan ]]; then
+        awk -v s="$sealed" -v p="$plain" -v b="$base" -v f="$framework" 'BEGIN {
+            printf "%s: plain-cookie floor at %.1f %% of baseline; sealed-session at %.1f %% of the floor\n", f, 100 * p / b, 100 * s / p }'
+    fi
     for entry in "${variants[@]}"; do
         [[ ${entry%%:*} == "$framework" ]] || continue
         peer=${entry#*:}
-        [[ $peer == baseline || $peer == sealed ]] && continue
+        [[ $peer == baseline || $peer == sealed || $peer == plain-cookie ]] && continue
         other=$(column "$framework" "$peer" "$(col rps)" | median)
         verdict=$(awk -v s="$sealed" -v o="$other" 'BEGIN { print (s > o ? "met" : "MISSED") }')
         echo "$framework: sealed-session ahead of $peer: $verdict"

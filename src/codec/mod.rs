@@ -840,15 +840,15 @@ impl Codec {
         header: &[u8],
         parts: u8,
     ) -> &'a [u8] {
-        let bytes = header
-            .iter()
-            .chain(self.aad_tail.iter())
-            .chain(core::iter::once(&parts));
-        let len = out
-            .iter_mut()
-            .zip(bytes)
-            .map(|(slot, b)| *slot = *b)
-            .count();
+        let mut len = 0usize;
+        for piece in [header, &self.aad_tail, &[parts]] {
+            let end = len.saturating_add(piece.len());
+            let Some(slot) = out.get_mut(len..end) else {
+                break;
+            };
+            slot.copy_from_slice(piece);
+            len = end;
+        }
         out.get(..len).unwrap_or_default()
     }
 }
