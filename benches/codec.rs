@@ -154,9 +154,13 @@ fn suites(c: &mut Criterion) {
 
 /// What `axum-extra`'s and `actix-web`'s private cookies pay. The typed
 /// variant serializes with postcard and base64 (the same engine as the
-/// crate) to get a cookie-safe string, so both sides move the same data.
+/// crate) to get a cookie-safe string, so both sides move the same data;
+/// the JSON variant carries the same data as JSON text, as the cookie
+/// stores of actix-session and tower-sessions encode it. Both typed
+/// variants serialize, add, get and deserialize.
 fn private_jar(c: &mut Criterion) {
     let key = cookie::Key::generate();
+    report_cookie_lengths(&key);
     for size in SIZES {
         let data = payload(size);
         let text = ENGINE.encode(postcard::to_allocvec(&data).unwrap());
@@ -175,6 +179,19 @@ fn private_jar(c: &mut Criterion) {
             },
         );
         c.bench_with_input(
+            BenchmarkId::new("private_jar/add_get/json", size),
+            &data,
+            |b, data| {
+                b.iter(|| {
+                    let text = serde_json::to_string(black_box(data)).unwrap();
+                    let mut jar = CookieJar::new();
+                    jar.private_mut(&key).add(Cookie::new(COOKIE_NAME, text));
+                    let cookie = jar.private(&key).get(COOKIE_NAME).unwrap();
+                    serde_json::from_str::<Payload>(cookie.value()).unwrap()
+                })
+            },
+        );
+        c.bench_with_input(
             BenchmarkId::new("private_jar/add_get/string", size),
             &text,
             |b, text| {
@@ -187,6 +204,38 @@ fn private_jar(c: &mut Criterion) {
             },
         );
     }
+}
+
+/// The cookie value each contender sends for the same 256-B data: ours
+/// under each suite, and `PrivateJar` carrying base64 of the postcard
+/// bytes or JSON.
+fn report_cookie_lengths(key: &cookie::Key) {
+    let data = payload(256);
+    let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+    for suite in [Suite::Xaes256Gcm, Suite::Aes256Gcm] {
+        let value = codec().seal(&keyring(suite), &meta, &data).unwrap();
+        eprintln!(
+            "256 B as a cookie value: sealed ({suite}) {} chars",
+            value.len()
+        );
+    }
+    let jar_value = |text: String| {
+        let mut jar = CookieJar::new();
+        jar.private_mut(key).add(Cookie::new(COOKIE_NAME, text));
+        jar.get(COOKIE_NAME).unwrap().value().len()
+    };
+    let postcard = ENGINE.encode(postcard::to_allocvec(&data).unwrap());
+    let json = serde_json::to_string(&data).unwrap();
+    eprintln!(
+        "256 B as a cookie value: PrivateJar + base64(postcard) {} chars (text {} chars)",
+        jar_value(postcard.clone()),
+        postcard.len()
+    );
+    eprintln!(
+        "256 B as a cookie value: PrivateJar + JSON {} chars (text {} chars)",
+        jar_value(json.clone()),
+        json.len()
+    );
 }
 
 /// The least any AES-GCM cookie can cost: cipher built once, fixed nonce,
