@@ -1,7 +1,10 @@
 //! Cost of sealing and opening cookie values, against the `cookie` crate's
-//! `PrivateJar` and against a bare AES-256-GCM + base64 floor.
+//! `PrivateJar` and against a bare AES-256-GCM + base64 floor, and how that
+//! cost grows with the size of the session, up to values split over
+//! several cookies.
 //!
-//! Run with `cargo bench --bench codec`.
+//! Run with `cargo bench --bench codec`; `cargo bench --bench codec --
+//! scaling` runs the size sweep alone.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -21,10 +24,17 @@ use base64::Engine;
 use base64::engine::general_purpose::{NO_PAD, URL_SAFE_NO_PAD};
 use base64::engine::simd::Simd;
 use cookie::{Cookie, CookieJar};
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use http::header::COOKIE;
+use http::{HeaderMap, HeaderValue};
 use rand::{Rng as _, SeedableRng as _};
+use sealed_session::adapter::Connection;
 use sealed_session::codec::Codec;
-use sealed_session::{Key, KeySpec, Keyring, Lifetimes, SessionMeta, Suite};
+use sealed_session::limits::{DEFAULT_COOKIE_NAME, MAX_CHUNKS, MAX_VALUE_LIMIT};
+use sealed_session::{
+    CookieConfig, Key, KeySpec, Keyring, KeyringHandle, Lifetimes, SessionConfig, SessionManager,
+    SessionMeta, Suite,
+};
 use serde::{Deserialize, Serialize};
 
 const SIZES: [usize; 4] = [64, 256, 1024, 3000];
@@ -150,6 +160,179 @@ fn suites(c: &mut Criterion) {
             );
         }
     }
+}
+
+/// Postcard sizes of the scaling sweep: from a bare id to values that
+/// need several cookies.
+const SCALING_SIZES: [usize; 7] = [16, 64, 256, 1024, 4096, 8192, 16384];
+
+/// The suites of the scaling sweep: the default, XAES-256-GCM, and
+/// AES-256-GCM.
+const SCALING_SUITES: [Suite; 2] = [Suite::Xaes256Gcm, Suite::Aes256Gcm];
+
+const HTTPS: Connection = Connection::new(None, true);
+
+/// Text whose postcard encoding (a length prefix, then the bytes) is
+/// exactly `target` bytes. One shape for every size, so that the sweep
+/// shows the cost per byte, not the fixed fields of a struct.
+fn text_payload(target: usize) -> String {
+    (1..=3)
+        .map(|prefix| "x".repeat(target - prefix))
+        .find(|text| postcard::to_allocvec(text).unwrap().len() == target)
+        .unwrap_or_else(|| panic!("no text encodes to {target} bytes"))
+}
+
+/// A session manager on the default cookie that splits a value too large
+/// for one cookie over up to [`MAX_CHUNKS`] cookies `name.0`, `name.1`, …
+fn chunking_manager(suite: Suite) -> SessionManager<String> {
+    let config = SessionConfig::new(CookieConfig::default()).chunking(MAX_CHUNKS);
+    SessionManager::new(config, KeyringHandle::new(keyring(suite))).unwrap()
+}
+
+/// A login: a new session holding `data`, saved. Returns its `Set-Cookie`
+/// values, one per cookie.
+fn login(manager: &SessionManager<String>, data: String) -> Vec<HeaderValue> {
+    let mut session = manager.load(&HeaderMap::new(), HTTPS);
+    session.set(data);
+    session.save().unwrap().set_cookie
+}
+
+/// The `name=value` pairs of `Set-Cookie` values.
+fn cookie_pairs(set_cookie: &[HeaderValue]) -> impl Iterator<Item = &str> {
+    set_cookie
+        .iter()
+        .map(|value| value.to_str().unwrap().split(';').next().unwrap())
+}
+
+/// The next request's headers, carrying the cookies as a browser sends
+/// them back: one `Cookie` header, pairs separated by `; `.
+fn cookie_request(set_cookie: &[HeaderValue]) -> HeaderMap {
+    let pairs: Vec<&str> = cookie_pairs(set_cookie).collect();
+    let mut headers = HeaderMap::new();
+    headers.insert(COOKIE, HeaderValue::from_str(&pairs.join("; ")).unwrap());
+    headers
+}
+
+/// What a request that reads the session does: load, open and decode on
+/// `get`, then `save`, which writes nothing for an unchanged session.
+fn read_session(manager: &SessionManager<String>, request: &HeaderMap) -> usize {
+    let mut session = manager.load(request, HTTPS);
+    let len = session.get().map(String::len).unwrap();
+    assert!(session.save().unwrap().set_cookie.is_empty());
+    len
+}
+
+/// For each size and suite, what a login writes: the sealed value's
+/// length, the cookies it is split over, and the characters of their
+/// `Set-Cookie` values (names and attributes included).
+fn report_scaling() {
+    eprintln!("| suite | payload B | sealed value chars | cookies | Set-Cookie chars |");
+    eprintln!("|---|--:|--:|--:|--:|");
+    for suite in SCALING_SUITES {
+        let manager = chunking_manager(suite);
+        for size in SCALING_SIZES {
+            let set_cookie = login(&manager, text_payload(size));
+            let sealed: usize = cookie_pairs(&set_cookie)
+                .map(|pair| pair.split_once('=').unwrap().1.len())
+                .sum();
+            let header: usize = set_cookie.iter().map(HeaderValue::len).sum();
+            eprintln!(
+                "| {suite} | {size} | {sealed} | {} | {header} |",
+                set_cookie.len()
+            );
+        }
+    }
+}
+
+/// How the cost grows with the size of the data, with throughput in
+/// payload bytes. Two layers, every size through both:
+///
+/// - `codec/*`: [`Codec::seal`] and [`Codec::open`] of one value, under a
+///   limit raised to [`MAX_VALUE_LIMIT`] so that every size is one value:
+///   serialization, the AEAD and base64, without cookies. Past one cookie
+///   this is the value the session layer splits, sealed unsplit.
+/// - `session/*`: the public session API on a manager with chunking on,
+///   as a server runs it. `seal` is a login (load, `set`, `save`, which
+///   renders the `Set-Cookie` values, one per chunk; a new session's
+///   first seal also decodes its data once to check it round-trips).
+///   `open` is a request that reads the session ([`read_session`]),
+///   reassembling the chunks from its `Cookie` header. `roundtrip` is
+///   both, with the browser's step between them: the `Set-Cookie` values
+///   turned into the next request's `Cookie` header. The session layer
+///   seals three bytes of its own state (CSRF secret, flash messages)
+///   with the data.
+///
+/// `report_scaling` prints how many cookies each size takes.
+fn scaling(c: &mut Criterion) {
+    report_scaling();
+    let meta = SessionMeta::new(Lifetimes::default()).unwrap();
+    let mut group = c.benchmark_group("scaling");
+    for suite in SCALING_SUITES {
+        let keyring = keyring(suite);
+        let codec = Codec::new(DEFAULT_COOKIE_NAME)
+            .unwrap()
+            .with_max_value_len(MAX_VALUE_LIMIT)
+            .unwrap();
+        let manager = chunking_manager(suite);
+        for size in SCALING_SIZES {
+            let data = text_payload(size);
+            group.throughput(Throughput::Bytes(size as u64));
+
+            let value = codec.seal(&keyring, &meta, &data).unwrap();
+            assert_eq!(codec.open::<String>(&keyring, &value).unwrap().data, data);
+            group.bench_with_input(
+                BenchmarkId::new(format!("codec/seal/{suite}"), size),
+                &data,
+                |b, data| b.iter(|| codec.seal(&keyring, &meta, black_box(data)).unwrap()),
+            );
+            group.bench_with_input(
+                BenchmarkId::new(format!("codec/open/{suite}"), size),
+                &value,
+                |b, value| b.iter(|| codec.open::<String>(&keyring, black_box(value)).unwrap()),
+            );
+            group.bench_with_input(
+                BenchmarkId::new(format!("codec/roundtrip/{suite}"), size),
+                &data,
+                |b, data| {
+                    b.iter(|| {
+                        let value = codec.seal(&keyring, &meta, black_box(data)).unwrap();
+                        codec.open::<String>(&keyring, &value).unwrap()
+                    })
+                },
+            );
+
+            let request = cookie_request(&login(&manager, data.clone()));
+            assert_eq!(read_session(&manager, &request), data.len());
+            group.bench_with_input(
+                BenchmarkId::new(format!("session/seal/{suite}"), size),
+                &data,
+                |b, data| {
+                    b.iter_batched(
+                        || data.clone(),
+                        |data| login(&manager, data),
+                        BatchSize::SmallInput,
+                    )
+                },
+            );
+            group.bench_with_input(
+                BenchmarkId::new(format!("session/open/{suite}"), size),
+                &request,
+                |b, request| b.iter(|| read_session(&manager, black_box(request))),
+            );
+            group.bench_with_input(
+                BenchmarkId::new(format!("session/roundtrip/{suite}"), size),
+                &data,
+                |b, data| {
+                    b.iter_batched(
+                        || data.clone(),
+                        |data| read_session(&manager, &cookie_request(&login(&manager, data))),
+                        BatchSize::SmallInput,
+                    )
+                },
+            );
+        }
+    }
+    group.finish();
 }
 
 /// What `axum-extra`'s and `actix-web`'s private cookies pay. The typed
@@ -569,6 +752,7 @@ fn interleaved_fills(len: usize, sources: &[(&str, Fill<'_>)]) {
 criterion_group!(
     benches,
     suites,
+    scaling,
     private_jar,
     raw_floor,
     rejection,
