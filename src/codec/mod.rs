@@ -38,7 +38,7 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize as _, Zeroizing};
 
 use self::envelope::{SessionMeta, unix_secs};
 pub(crate) use self::wire::BASE64;
@@ -242,6 +242,29 @@ pub struct OpenedRaw {
     plaintext: Zeroizing<Vec<u8>>,
     data: core::ops::Range<usize>,
 }
+
+/// An opened value whose plaintext is borrowed: see
+/// [`Codec::open_parts_with`].
+pub(crate) struct OpenedRef<'a> {
+    pub(crate) meta: SessionMeta,
+    pub(crate) needs_reseal: bool,
+    pub(crate) data: &'a [u8],
+}
+
+/// What [`Codec::open_into`] found in its buffer.
+struct Decrypted {
+    meta: SessionMeta,
+    needs_reseal: bool,
+    /// Where the data's bytes are.
+    data: core::ops::Range<usize>,
+    /// How much of the buffer holds the decoded value.
+    end: usize,
+}
+
+/// Decoded bytes opened on the stack (values up to 1 362 characters, the
+/// sessions most applications keep); larger values go to the heap.
+/// Kept small because the whole buffer is zeroed before use.
+const STACK_PLAINTEXT: usize = 1024;
 
 impl OpenedRaw {
     /// The sealed metadata.
@@ -779,6 +802,67 @@ impl Codec {
         parts: u8,
         cap: usize,
     ) -> Result<OpenedRaw, Error> {
+        let (key_id, decoded_len) = self.check_value(keyring, value, cap)?;
+        let mut buf = Zeroizing::new(vec![0u8; decoded_len]);
+        let opened = self.open_into(keyring, key_id, value, now, parts, &mut buf)?;
+        buf.truncate(opened.end);
+        Ok(OpenedRaw {
+            meta: opened.meta,
+            key_id,
+            needs_reseal: opened.needs_reseal,
+            plaintext: buf,
+            data: opened.data,
+        })
+    }
+
+    /// Opens a value read from cookies (as [`Codec::open_parts`]) into a
+    /// buffer on the stack when it fits one cookie, and hands `use_it` the
+    /// metadata and the data's bytes; the plaintext is zeroized before
+    /// returning. Opening a session this way allocates nothing.
+    pub(crate) fn open_parts_with<R>(
+        &self,
+        keyring: &Keyring,
+        value: &str,
+        now: SystemTime,
+        parts: u8,
+        use_it: impl FnOnce(OpenedRef<'_>) -> R,
+    ) -> Result<R, Error> {
+        let cap = match parts {
+            0 => self.single_cookie_cap(),
+            _ => self.max_value_len,
+        };
+        let (key_id, decoded_len) = self.check_value(keyring, value, cap)?;
+        let mut stack = [0u8; STACK_PLAINTEXT];
+        let mut heap = Zeroizing::new(Vec::new());
+        let buf = match stack.get_mut(..decoded_len) {
+            Some(buf) => buf,
+            None => {
+                heap.resize(decoded_len, 0);
+                &mut heap[..]
+            }
+        };
+        let opened = self.open_into(keyring, key_id, value, now, parts, buf);
+        let result = opened.map(|opened| {
+            use_it(OpenedRef {
+                meta: opened.meta,
+                needs_reseal: opened.needs_reseal,
+                data: buf.get(opened.data).unwrap_or_default(),
+            })
+        });
+        // Zeroized whether it opened or not: a failed open may leave a
+        // decrypted plaintext behind.
+        buf.zeroize();
+        result
+    }
+
+    /// The checks before decoding: size, header, version, key. Returns the
+    /// key id and a length the decoded value fits in.
+    fn check_value(
+        &self,
+        keyring: &Keyring,
+        value: &str,
+        cap: usize,
+    ) -> Result<(KeyId, usize), Error> {
         let encoded = value.as_bytes();
         if encoded.len() > cap {
             return Err(ErrorKind::TooLarge.into());
@@ -792,19 +876,36 @@ impl Codec {
         let Some(entry) = keyring.entry(key_id) else {
             return Err(Error::with_key(ErrorKind::UnknownKey, key_id));
         };
-        let fail = |kind| Error::with_key(kind, key_id);
-        let malformed = || fail(ErrorKind::Malformed);
-        let body_start = entry.suite.body_offset();
+        let malformed = || Error::with_key(ErrorKind::Malformed, key_id);
         let decoded_len = decoded_len(encoded.len()).ok_or_else(malformed)?;
-        if decoded_len < body_start.saturating_add(TAG_LEN) {
+        if decoded_len < entry.suite.body_offset().saturating_add(TAG_LEN) {
             return Err(malformed());
         }
+        // base64's decoder wants room for a padded last group.
+        Ok((key_id, decoded_len.saturating_add(2)))
+    }
 
-        let mut buf = Zeroizing::new(vec![0u8; decoded_len.saturating_add(2)]);
+    /// Decodes, authenticates and checks a value that passed
+    /// [`Codec::check_value`], in `buf`.
+    fn open_into(
+        &self,
+        keyring: &Keyring,
+        key_id: KeyId,
+        value: &str,
+        now: SystemTime,
+        parts: u8,
+        buf: &mut [u8],
+    ) -> Result<Decrypted, Error> {
+        let fail = |kind| Error::with_key(kind, key_id);
+        let malformed = || fail(ErrorKind::Malformed);
+        let entry = keyring
+            .entry(key_id)
+            .ok_or_else(|| fail(ErrorKind::UnknownKey))?;
+        let body_start = entry.suite.body_offset();
         let written = BASE64
-            .decode_slice(encoded, &mut buf[..])
+            .decode_slice(value.as_bytes(), &mut *buf)
             .map_err(|_| malformed())?;
-        buf.truncate(written);
+        let buf = buf.get_mut(..written).ok_or_else(malformed)?;
         let (head, rest) = buf.split_at_mut_checked(body_start).ok_or_else(malformed)?;
         let (header, nonce) = head.split_at_checked(HEADER_LEN).ok_or_else(malformed)?;
         let body_len = rest.len().checked_sub(TAG_LEN).ok_or_else(malformed)?;
@@ -823,12 +924,11 @@ impl Codec {
         let data = data_end.saturating_sub(data.len())..data_end;
         let now = unix_secs(now).map_err(|e| fail(e.kind()))?;
         meta.check_times(now, self.clock_skew).map_err(fail)?;
-        Ok(OpenedRaw {
+        Ok(Decrypted {
             meta,
-            key_id,
             needs_reseal: key_id != keyring.primary_id(),
-            plaintext: buf,
             data,
+            end: written,
         })
     }
 

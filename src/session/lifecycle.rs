@@ -200,11 +200,22 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         parts: u8,
         value: &str,
     ) -> Result<State<T>, InvalidCookie> {
-        let raw = shared
+        shared
             .codec
-            .open_parts(&shared.keys.load(), value, self.now, parts)
-            .map_err(InvalidCookie::Invalid)?;
-        let mut meta = raw.meta().clone();
+            .open_parts_with(&shared.keys.load(), value, self.now, parts, |raw| {
+                Self::decode(shared, self.now, raw)
+            })
+            .map_err(InvalidCookie::Invalid)?
+    }
+
+    /// The session in an authenticated plaintext, under today's
+    /// configuration.
+    fn decode(
+        shared: &Shared<T>,
+        now: SystemTime,
+        raw: crate::codec::OpenedRef<'_>,
+    ) -> Result<State<T>, InvalidCookie> {
+        let mut meta = raw.meta;
         // The sealed deadlines were set by the configuration in force when
         // the value was sealed; the limits of its profile today bind it
         // too, so shortening a lifetime takes effect on cookies already
@@ -213,7 +224,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         if !config.declares(meta.profile) {
             meta.profile = ProfileId::DEFAULT;
         }
-        let now = crate::envelope::unix_secs(self.now).map_err(InvalidCookie::Invalid)?;
+        let now = crate::envelope::unix_secs(now).map_err(InvalidCookie::Invalid)?;
         let lifetimes = config.profile_for(meta.profile).lifetimes;
         let past = |from: u64, limit: Option<Duration>| {
             limit.is_some_and(|limit| now >= from.saturating_add(limit.as_secs()))
@@ -231,7 +242,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             return Err(InvalidCookie::RevokedByTime);
         }
         let invalid = |kind| InvalidCookie::Invalid(Error::new(kind));
-        let payload = payload::split(raw.data_bytes()).map_err(invalid)?;
+        let payload = payload::split(raw.data).map_err(invalid)?;
         let (data, migrated) = match payload.data {
             None => (None, false),
             Some(bytes) if meta.data_version == config.data_version => (
@@ -257,7 +268,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         meta.data_version = config.data_version;
         Ok(State::Active {
             data,
-            needs_reseal: raw.needs_reseal() || migrated,
+            needs_reseal: raw.needs_reseal || migrated,
             extras: Extras {
                 profile: meta.profile,
                 new_id: None,
