@@ -222,8 +222,14 @@ fn main() {
     session.set(account());
     let set_cookie = session.save().unwrap().set_cookie;
     let pair = set_cookie[0].to_str().unwrap().split(';').next().unwrap();
-    let mut headers = HeaderMap::new();
-    headers.insert(COOKIE, HeaderValue::from_str(pair).unwrap());
+    // Each thread builds its own headers, as each request of a server has
+    // its own: a clone would share the value's reference count between
+    // threads, which no server does.
+    let cookie_headers = || {
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(pair).unwrap());
+        headers
+    };
 
     let keyring = keys.current();
     let codec = Codec::new(&name).unwrap();
@@ -242,7 +248,7 @@ fn main() {
         &settings,
         &|| {
             let manager = manager.clone();
-            let headers = headers.clone();
+            let headers = cookie_headers();
             move || {
                 let mut session = manager.load(black_box(&headers), HTTPS);
                 assert_eq!(session.get().map(|a| a.visits), Some(42));
