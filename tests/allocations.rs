@@ -231,7 +231,9 @@ fn writing_a_session_allocates_the_sealed_value_and_its_header() {
         "write: {} allocations, {} bytes",
         info.count_total, info.bytes_total
     );
-    assert!(info.count_total <= 6, "{info:?}");
+    // The sealed plaintext, the base64 value, the `Set-Cookie` text, the
+    // header's shared buffer and the list of values.
+    assert!(info.count_total <= 5, "{info:?}");
 }
 
 /// Polls a future that must be ready at once.
@@ -304,6 +306,6 @@ fn the_tower_middleware_allocates_the_handle_and_its_extension() {
     // The session opens on the stack.
     assert_eq!(read, untouched);
     // As `writing_a_session_allocates_the_sealed_value_and_its_header`,
-    // and the list of values the response gets.
-    assert!(write <= untouched + 7, "{write}");
+    // and the response's header map growing to take the new headers.
+    assert!(write <= untouched + 6, "{write}");
 }
