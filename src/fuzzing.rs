@@ -31,7 +31,8 @@ pub struct IncomingCookies {
 /// Reads the session cookies `name` (and chunks `name.0..`) from the
 /// `Cookie` headers, as [`SessionManager::load`](crate::SessionManager::load) does.
 pub fn read_cookies(headers: &http::HeaderMap, name: &str, max_chunks: u8) -> IncomingCookies {
-    let incoming = crate::cookie_header::read(headers, name, max_chunks);
+    let cookies = headers.get_all(http::header::COOKIE);
+    let incoming = crate::cookie_header::read_fields(&cookies, name, max_chunks);
     IncomingCookies {
         values: incoming.values().map(str::to_owned).collect(),
         chunked: incoming.chunked,

@@ -64,6 +64,7 @@ use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
@@ -148,7 +149,7 @@ impl<S, T> fmt::Debug for SessionMiddlewareService<S, T> {
     }
 }
 
-/// The future of both actix-web middleware services.
+/// The future of the CSRF middleware service.
 type BoxFuture<R> = Pin<Box<dyn Future<Output = Result<R, actix_web::Error>>>>;
 
 impl<S, B, T> Service<ServiceRequest> for SessionMiddlewareService<S, T>
@@ -159,67 +160,113 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = BoxFuture<Self::Response>;
+    type Future = SessionFuture<S::Future, T>;
 
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let peer = request.peer_addr().map(|address| address.ip());
         let connection = Connection::new(peer, request.app_config().secure());
-        let forwarded = self.manager.reads_forwarded_headers(peer);
-        let headers = session_headers(request.headers(), forwarded);
-        let session = self.manager.load(&headers, connection);
+        // Only a trusted proxy's forwarded headers can matter; the rest
+        // are not copied.
+        let scheme_headers = if self.manager.reads_forwarded_headers(peer) {
+            copy_headers(request.headers(), &FORWARDED_HEADERS)
+        } else {
+            http::HeaderMap::new()
+        };
+        let (few, more) = cookie_fields(request.headers());
+        let cookies = few.iter().flatten().chain(&more);
+        let session = self
+            .manager
+            .load_with_cookies(cookies, &scheme_headers, connection);
         let handle = SessionHandle::new(session);
         request.extensions_mut().insert(handle.clone());
-        let response = self.service.call(request);
-        Box::pin(async move {
-            let result = response.await;
-            let (set_cookie, opened) = match handle.verdict() {
-                Verdict::Pass { set_cookie, opened } => (
-                    set_cookie
-                        .iter()
-                        .map(|value| {
-                            actix_header::HeaderValue::from_bytes(value.as_bytes()).map(
-                                |mut value| {
-                                    value.set_sensitive(true);
-                                    value
-                                },
-                            )
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                        .ok(),
-                    opened,
-                ),
-                Verdict::InternalError => (None, false),
-            };
-            let mut response = match result {
-                Ok(response) => response,
-                Err(err) => {
-                    // The error's own response carries the session's cookies
-                    // (a logout's removal must not be lost to a failing
-                    // handler); it stays an error for outer middleware.
-                    let mut response = match &set_cookie {
-                        Some(_) => err.error_response(),
-                        None => HttpResponse::InternalServerError().finish(),
-                    };
-                    decorate(
-                        response.headers_mut(),
-                        set_cookie.unwrap_or_default(),
-                        opened,
-                    );
-                    return Err(InternalError::from_response(err, response).into());
-                }
-            };
-            let Some(set_cookie) = set_cookie else {
-                // Nothing of the handler's answer or the reason leaks out.
-                let (request, _) = response.into_parts();
-                let bare = HttpResponse::InternalServerError().finish();
-                return Ok(ServiceResponse::new(request, bare).map_into_right_body());
-            };
-            decorate(response.headers_mut(), set_cookie, opened);
-            Ok(response.map_into_left_body())
-        })
+        SessionFuture {
+            response: self.service.call(request),
+            handle: Some(handle),
+        }
     }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`SessionMiddlewareService`]: the app's
+    /// response with the session's cookies; an implementation detail of
+    /// actix-web's middleware pattern.
+    #[doc(hidden)]
+    pub struct SessionFuture<F, T> {
+        #[pin]
+        response: F,
+        handle: Option<SessionHandle<T>>,
+    }
+}
+
+impl<F, B, T> Future for SessionFuture<F, T>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    B: MessageBody + 'static,
+    T: Serialize + DeserializeOwned + 'static,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = std::task::ready!(this.response.poll(cx));
+        let Some(handle) = this.handle.take() else {
+            // Polled again after completion: a bug in the caller, answered
+            // without a session rather than with a panic.
+            return Poll::Ready(result.map(ServiceResponse::map_into_left_body));
+        };
+        Poll::Ready(finish(result, handle))
+    }
+}
+
+/// The app's response, or its error's, with the session's cookies.
+fn finish<B: MessageBody + 'static, T: Serialize + DeserializeOwned>(
+    result: Result<ServiceResponse<B>, actix_web::Error>,
+    handle: SessionHandle<T>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let (set_cookie, opened) = match handle.verdict() {
+        Verdict::Pass { set_cookie, opened } => (
+            set_cookie
+                .iter()
+                .map(|value| {
+                    actix_header::HeaderValue::from_bytes(value.as_bytes()).map(|mut value| {
+                        value.set_sensitive(true);
+                        value
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .ok(),
+            opened,
+        ),
+        Verdict::InternalError => (None, false),
+    };
+    let mut response = match result {
+        Ok(response) => response,
+        Err(err) => {
+            // The error's own response carries the session's cookies
+            // (a logout's removal must not be lost to a failing
+            // handler); it stays an error for outer middleware.
+            let mut response = match &set_cookie {
+                Some(_) => err.error_response(),
+                None => HttpResponse::InternalServerError().finish(),
+            };
+            decorate(
+                response.headers_mut(),
+                set_cookie.unwrap_or_default(),
+                opened,
+            );
+            return Err(InternalError::from_response(err, response).into());
+        }
+    };
+    let Some(set_cookie) = set_cookie else {
+        // Nothing of the handler's answer or the reason leaks out.
+        let (request, _) = response.into_parts();
+        let bare = HttpResponse::InternalServerError().finish();
+        return Ok(ServiceResponse::new(request, bare).map_into_right_body());
+    };
+    decorate(response.headers_mut(), set_cookie, opened);
+    Ok(response.map_into_left_body())
 }
 
 /// Appends the session's `Set-Cookie` values and the caching headers they
@@ -254,14 +301,37 @@ fn decorate(
     }
 }
 
-fn session_headers(from: &ActixHeaderMap, forwarded: bool) -> http::HeaderMap {
-    let cookie = [http::header::COOKIE];
-    let proxy = [
-        http::header::FORWARDED,
-        http::HeaderName::from_static("x-forwarded-proto"),
-    ];
-    let proxy = if forwarded { &proxy[..] } else { &[] };
-    copy_headers(from, cookie.iter().chain(proxy))
+/// The headers a trusted proxy tells the request's scheme in.
+const FORWARDED_HEADERS: [http::HeaderName; 2] = [
+    http::header::FORWARDED,
+    http::HeaderName::from_static("x-forwarded-proto"),
+];
+
+/// How many `Cookie` fields are copied without allocating a list: one in
+/// HTTP/1.1, where browsers send a single field.
+const INLINE_COOKIE_FIELDS: usize = 2;
+
+/// The request's `Cookie` fields as `http` 1 values: the first few in an
+/// array, the rest (HTTP/2 sends one field per cookie) in a vector.
+fn cookie_fields(
+    from: &ActixHeaderMap,
+) -> (
+    [Option<http::HeaderValue>; INLINE_COOKIE_FIELDS],
+    Vec<http::HeaderValue>,
+) {
+    let mut few = [const { None }; INLINE_COOKIE_FIELDS];
+    let mut more = Vec::new();
+    // Every actix header value is a valid `http` value too.
+    let values = from
+        .get_all(actix_header::COOKIE)
+        .filter_map(|value| http::HeaderValue::from_bytes(value.as_bytes()).ok());
+    for (index, value) in values.enumerate() {
+        match few.get_mut(index) {
+            Some(slot) => *slot = Some(value),
+            None => more.push(value),
+        }
+    }
+    (few, more)
 }
 
 /// The named headers of an actix request, every value, as `http` 1 values

@@ -6,8 +6,9 @@
 //! percent-decoded or unquoted, and a chunked value only when exactly the
 //! chunks `name.0 … name.(n-1)` are present, once each.
 
-use http::header::COOKIE;
-use http::{HeaderMap, HeaderValue};
+use http::HeaderValue;
+#[cfg(test)]
+use http::{HeaderMap, header::COOKIE};
 
 use crate::limits::MAX_CHUNKS;
 
@@ -96,15 +97,27 @@ impl ChunkSet {
     }
 }
 
-/// Collects the session's cookies. `max_chunks` is 0 when chunking is off.
+/// Collects the session's cookies from a request's headers. `max_chunks`
+/// is 0 when chunking is off.
+#[cfg(test)]
 pub(crate) fn read(headers: &HeaderMap, name: &str, max_chunks: u8) -> Incoming {
+    read_fields(headers.get_all(COOKIE), name, max_chunks)
+}
+
+/// Collects the session's cookies from a request's `Cookie` fields.
+/// `max_chunks` is 0 when chunking is off.
+pub(crate) fn read_fields<'a>(
+    fields: impl IntoIterator<Item = &'a HeaderValue>,
+    name: &str,
+    max_chunks: u8,
+) -> Incoming {
     let mut incoming = Incoming::default();
     let max_chunks = max_chunks.min(MAX_CHUNKS);
     let mut chunks: [Option<&str>; MAX_CHUNKS as usize] = [None; MAX_CHUNKS as usize];
     let mut candidates = 0;
     let mut chunk_conflict = false;
     let mut scanned = 0usize;
-    for field in headers.get_all(COOKIE) {
+    for field in fields {
         scanned = scanned.saturating_add(field.len());
         if scanned > MAX_SCANNED {
             break;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use http::{HeaderMap, HeaderValue};
+use http::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -48,13 +48,16 @@ pub(super) struct Incoming {
 }
 
 /// Finds the configured legacy cookies in the request; decrypts nothing.
-pub(super) fn read<T>(legacy: Option<&Legacy<T>>, headers: &HeaderMap) -> Incoming {
+pub(super) fn read<'a, T>(
+    legacy: Option<&Legacy<T>>,
+    cookies: impl IntoIterator<Item = &'a HeaderValue> + Clone,
+) -> Incoming {
     let mut incoming = Incoming::default();
     let Some(legacy) = legacy else {
         return incoming;
     };
     for (index, cookie) in legacy.config.cookies.iter().enumerate() {
-        let found = cookie_header::read(headers, &cookie.name, 0);
+        let found = cookie_header::read_fields(cookies.clone(), &cookie.name, 0);
         if let Some(value) = found.values().next() {
             incoming.present.push(index);
             if incoming.first.is_none() {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::HeaderMap;
+use http::header::COOKIE;
+use http::{HeaderMap, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use thread_local::ThreadLocal;
@@ -326,18 +327,31 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
     /// # Ok::<(), sealed_session::ConfigError>(())
     /// ```
     pub fn load(&self, headers: &HeaderMap, connection: Connection) -> Session<T> {
+        self.load_with_cookies(&headers.get_all(COOKIE), headers, connection)
+    }
+
+    /// As [`SessionManager::load`], with the request's `Cookie` fields given
+    /// apart from the headers the scheme is decided from: adapters whose
+    /// framework speaks another version of `http` copy only what they must.
+    pub(crate) fn load_with_cookies<'a>(
+        &self,
+        cookies: impl IntoIterator<Item = &'a HeaderValue> + Clone,
+        scheme_headers: &HeaderMap,
+        connection: Connection,
+    ) -> Session<T> {
         let shared = self
             .replicas
             .get_or(|| Arc::new(Shared::clone(&self.shared)));
-        let incoming = cookie_header::read(
-            headers,
+        let incoming = cookie_header::read_fields(
+            cookies.clone(),
             shared.config.cookie.name(),
             shared.config.max_chunks,
         );
-        let scheme = shared
-            .config
-            .proxy
-            .request_scheme(headers, connection.peer, connection.tls);
+        let scheme =
+            shared
+                .config
+                .proxy
+                .request_scheme(scheme_headers, connection.peer, connection.tls);
         Session {
             shared: Arc::clone(shared),
             now: shared.clock.now(),
@@ -350,7 +364,7 @@ impl<T: Serialize + DeserializeOwned> SessionManager<T> {
             refresh_skipped: false,
             rejection: None,
             #[cfg(feature = "migrate")]
-            legacy: super::legacy::read(shared.legacy.as_deref(), headers),
+            legacy: super::legacy::read(shared.legacy.as_deref(), cookies),
         }
     }
 
