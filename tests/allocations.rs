@@ -24,6 +24,7 @@ use sealed_session::{
     CookieConfig, ErrorKind, Key, KeySpec, Keyring, KeyringHandle, Lifetimes, SessionConfig,
     SessionManager, SessionMeta, Suite,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// About 256 bytes of session whose deserialization allocates nothing, so
@@ -151,82 +152,69 @@ fn malformed_value_is_rejected_without_allocating() {
     );
 }
 
-/// A manager and the `Cookie` header of a session it sealed, after one
-/// warm-up request on this thread (which builds the thread's copy of the
-/// manager's state and seeds its random generator).
-fn session_layer() -> (SessionManager<Session>, HeaderMap) {
+/// A manager and the `Cookie` header of a session holding `data` it
+/// sealed, after one warm-up read on this thread (which builds the
+/// thread's copy of the manager's state and seeds its random generator).
+fn session_layer<T: Serialize + DeserializeOwned>(data: T) -> (SessionManager<T>, HeaderMap) {
     let keys = KeyringHandle::new(keyring(1, Suite::default()));
     let manager = SessionManager::new(SessionConfig::new(CookieConfig::default()), keys).unwrap();
-    let https = Connection::new(None, true);
-    let mut session = manager.load(&HeaderMap::new(), https);
-    session.set(session_data());
+    let mut session = manager.load(&HeaderMap::new(), HTTPS);
+    session.set(data);
     let set_cookie = session.save().unwrap().set_cookie;
     let pair = set_cookie[0].to_str().unwrap().split(';').next().unwrap();
     let mut headers = HeaderMap::new();
-    headers.insert(
-        COOKIE,
-        HeaderValue::from_str(&format!("theme=dark; {pair}")).unwrap(),
-    );
-    let mut warm = manager.load(&headers, https);
-    assert_eq!(warm.get(), Some(&session_data()));
+    let line = format!("theme=dark; {pair}");
+    headers.insert(COOKIE, HeaderValue::from_str(&line).unwrap());
+    assert!(manager.load(&headers, HTTPS).get().is_some());
     (manager, headers)
 }
 
-fn session_data() -> Session {
-    session()
+const HTTPS: Connection = Connection::new(None, true);
+
+/// Allocations of one request through the session layer (load, `handle`,
+/// save), and how many `Set-Cookie` values it answered with.
+fn request_allocations<T: Serialize + DeserializeOwned>(
+    (manager, headers): &(SessionManager<T>, HeaderMap),
+    handle: impl FnOnce(&mut sealed_session::adapter::Session<T>),
+) -> (allocation_counter::AllocationInfo, usize) {
+    let mut set_cookies = 0;
+    let info = measure(|| {
+        let mut session = manager.load(headers, HTTPS);
+        handle(&mut session);
+        set_cookies = session.save().unwrap().set_cookie.len();
+    });
+    (info, set_cookies)
 }
 
 #[test]
 fn a_request_that_never_touches_its_session_allocates_nothing() {
-    let (manager, headers) = session_layer();
-    let info = measure(|| {
-        let mut session = manager.load(&headers, Connection::new(None, true));
-        let outcome = session.save().unwrap();
-        assert!(outcome.set_cookie.is_empty());
-    });
-    assert_eq!(info.count_total, 0, "{info:?}");
+    let (info, set_cookies) = request_allocations(&session_layer(session()), |_| {});
+    assert_eq!((info.count_total, set_cookies), (0, 0), "{info:?}");
 }
 
 #[test]
 fn reading_a_session_allocates_nothing() {
-    let (manager, headers) = session_layer();
-    let info = measure(|| {
-        let mut session = manager.load(&headers, Connection::new(None, true));
-        assert_eq!(session.get(), Some(&session_data()));
-        assert!(session.save().unwrap().set_cookie.is_empty());
+    let (info, set_cookies) = request_allocations(&session_layer(session()), |request| {
+        assert_eq!(request.get(), Some(&session()));
     });
-    assert_eq!(info.count_total, 0, "{info:?}");
+    assert_eq!((info.count_total, set_cookies), (0, 0), "{info:?}");
 }
 
 #[test]
 fn a_session_too_large_for_the_stack_opens_in_one_allocation() {
-    let keys = KeyringHandle::new(keyring(1, Suite::default()));
-    let config = SessionConfig::new(CookieConfig::default());
-    let manager = SessionManager::<[Session; 5]>::new(config, keys).unwrap();
-    let https = Connection::new(None, true);
-    let mut first = manager.load(&HeaderMap::new(), https);
-    first.set(core::array::from_fn(|_| session()));
-    let set_cookie = first.save().unwrap().set_cookie;
-    let pair = set_cookie[0].to_str().unwrap().split(';').next().unwrap();
-    assert!(pair.len() > 1400, "{} characters", pair.len());
-    let mut headers = HeaderMap::new();
-    headers.insert(COOKIE, HeaderValue::from_str(pair).unwrap());
-    assert!(manager.load(&headers, https).get().is_some());
-    let info = measure(|| {
-        let mut large = manager.load(&headers, https);
-        assert!(large.get().is_some());
-    });
+    let layer = session_layer::<[Session; 5]>(core::array::from_fn(|_| session()));
+    let cookie = layer.1[COOKIE].len();
+    assert!(cookie > 1400, "{cookie} characters");
+    let (info, _) = request_allocations(&layer, |large| assert!(large.get().is_some()));
     assert_eq!(info.count_total, 1, "{info:?}");
 }
 
 #[test]
 fn writing_a_session_allocates_the_sealed_value_and_its_header() {
-    let (manager, headers) = session_layer();
-    let info = measure(|| {
-        let mut session = manager.load(&headers, Connection::new(None, true));
+    let (info, set_cookies) = request_allocations(&session_layer(session()), |session| {
         session.get_mut().unwrap().tenant += 1;
-        assert_eq!(session.save().unwrap().set_cookie.len(), 1);
     });
+    assert_eq!(set_cookies, 1);
     eprintln!(
         "write: {} allocations, {} bytes",
         info.count_total, info.bytes_total
@@ -258,7 +246,7 @@ fn tower_request_allocations(touch: fn(&sealed_session::SessionHandle<Session>))
     use sealed_session::tower::SessionLayer;
     use tower::{Layer as _, Service as _};
 
-    let (manager, headers) = session_layer();
+    let (manager, headers) = session_layer(session());
     let handler = move |request: http::Request<()>| {
         if let Some(session) = request.extensions().get::<SessionHandle<Session>>() {
             touch(session);
