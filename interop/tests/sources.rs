@@ -6,6 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use sealed_session::SessionManager;
 use sealed_session::migrate::{LegacyConfig, LegacyCookie, LegacyKey, LegacySource};
 use sealed_session_interop::*;
 
@@ -49,6 +50,15 @@ fn check_migrated(first: &Exchange, second: &Exchange, legacy_name: &str, expect
 /// The first request through `$send` migrates the legacy cookie, the
 /// second runs on the sealed cookie alone (see `check_migrated`); the
 /// first exchange is the value.
+/// The manager counted exactly one session migrated from `source`.
+fn assert_migrated_once<T>(manager: &SessionManager<T>, source: LegacySource) {
+    assert_eq!(
+        manager.legacy_stats().migrated_from(source),
+        1,
+        "{source:?}"
+    );
+}
+
 macro_rules! migrates {
     ($send:ident, $manager:expr, $pair:expr, $legacy:expr) => {{
         let first = $send($manager, $pair).await;
@@ -71,12 +81,7 @@ async fn cookie_rs_private_jar_with_rotated_keys() {
     );
     let manager = user_manager(config, map_text);
     migrates!(axum_user, &manager, minted.pair(), "user");
-    assert_eq!(
-        manager
-            .legacy_stats()
-            .migrated_from(LegacySource::CookiePrivate),
-        1
-    );
+    assert_migrated_once(&manager, LegacySource::CookiePrivate);
 }
 
 #[actix_web::test]
@@ -93,12 +98,7 @@ async fn cookie_rs_signed_jar() {
         map_text,
     );
     migrates!(axum_user, &manager, minted.pair(), "user");
-    assert_eq!(
-        manager
-            .legacy_stats()
-            .migrated_from(LegacySource::CookieSigned),
-        1
-    );
+    assert_migrated_once(&manager, LegacySource::CookieSigned);
 }
 
 #[actix_web::test]
@@ -114,12 +114,7 @@ async fn axum_extra_private_cookie_jar() {
         map_text,
     );
     migrates!(axum_user, &manager, minted.pair(), "user");
-    assert_eq!(
-        manager
-            .legacy_stats()
-            .migrated_from(LegacySource::AxumExtraPrivate),
-        1
-    );
+    assert_migrated_once(&manager, LegacySource::AxumExtraPrivate);
 }
 
 #[actix_web::test]
@@ -153,12 +148,7 @@ async fn actix_session_private_through_actix() {
         LegacyKey::from_master(key.master()).unwrap(),
     ));
     migrates!(actix_map, &manager, minted.pair(), "id");
-    assert_eq!(
-        manager
-            .legacy_stats()
-            .migrated_from(LegacySource::ActixSessionPrivate),
-        1
-    );
+    assert_migrated_once(&manager, LegacySource::ActixSessionPrivate);
 }
 
 #[actix_web::test]
@@ -217,12 +207,7 @@ async fn tower_sessions_private_with_domain() {
     let expected = "session=; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=Lax; Max-Age=0; \
                     Expires=Thu, 01 Jan 1970 00:00:00 GMT";
     check_migrated(&first, &second, "session", expected);
-    assert_eq!(
-        manager
-            .legacy_stats()
-            .migrated_from(LegacySource::TowerSessionsPrivate),
-        1
-    );
+    assert_migrated_once(&manager, LegacySource::TowerSessionsPrivate);
 }
 
 #[actix_web::test]
@@ -271,12 +256,7 @@ async fn rocket_private_cookies_256_and_512_bit_secrets() {
                 map_text,
             );
             migrates!(axum_user, &manager, minted.pair(), "user_id");
-            assert_eq!(
-                manager
-                    .legacy_stats()
-                    .migrated_from(LegacySource::RocketPrivate),
-                1
-            );
+            assert_migrated_once(&manager, LegacySource::RocketPrivate);
         }
     }
 }

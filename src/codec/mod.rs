@@ -38,13 +38,13 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use zeroize::{Zeroize as _, Zeroizing};
+use zeroize::Zeroizing;
 
 use self::envelope::{SessionMeta, unix_secs};
 pub(crate) use self::wire::BASE64;
 use self::wire::{HEADER_LEN, MAX_AAD_LEN, aad_tail, decode_header, decoded_len, encoded_len};
 use crate::error::{ConfigError, Error, ErrorKind};
-use crate::keyring::{KeyId, Keyring};
+use crate::keyring::{KeyEntry, KeyId, Keyring};
 use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_CONTEXT_LEN, MAX_VALUE_LIMIT};
 use crate::rng::{OsRandom, RandomSource};
 use crate::suite::{Suite, TAG_LEN};
@@ -781,17 +781,18 @@ impl Codec {
         now: SystemTime,
         parts: u8,
     ) -> Result<OpenedRaw, Error> {
-        let cap = match parts {
-            0 => self.single_cookie_cap(),
-            _ => self.max_value_len,
-        };
-        self.open_capped(keyring, value, now, parts, cap)
+        self.open_capped(keyring, value, now, parts, self.cap_for(parts))
     }
 
-    /// The longest value one cookie carries under this codec's name.
-    fn single_cookie_cap(&self) -> usize {
-        self.max_value_len
-            .min(BROWSER_COOKIE_LIMIT.saturating_sub(self.name.len()))
+    /// The longest value accepted from cookies: for `parts` 0 (one cookie)
+    /// one browser cookie under this codec's name, else the codec's limit.
+    fn cap_for(&self, parts: u8) -> usize {
+        match parts {
+            0 => self
+                .max_value_len
+                .min(BROWSER_COOKIE_LIMIT.saturating_sub(self.name.len())),
+            _ => self.max_value_len,
+        }
     }
 
     fn open_capped(
@@ -802,9 +803,10 @@ impl Codec {
         parts: u8,
         cap: usize,
     ) -> Result<OpenedRaw, Error> {
-        let (key_id, decoded_len) = self.check_value(keyring, value, cap)?;
+        let (entry, decoded_len) = self.check_value(keyring, value, cap)?;
+        let key_id = entry.id;
         let mut buf = Zeroizing::new(vec![0u8; decoded_len]);
-        let opened = self.open_into(keyring, key_id, value, now, parts, &mut buf)?;
+        let opened = self.open_into(keyring, entry, value, now, parts, &mut buf)?;
         buf.truncate(opened.end);
         Ok(OpenedRaw {
             meta: opened.meta,
@@ -827,12 +829,10 @@ impl Codec {
         parts: u8,
         use_it: impl FnOnce(OpenedRef<'_>) -> R,
     ) -> Result<R, Error> {
-        let cap = match parts {
-            0 => self.single_cookie_cap(),
-            _ => self.max_value_len,
-        };
-        let (key_id, decoded_len) = self.check_value(keyring, value, cap)?;
-        let mut stack = [0u8; STACK_PLAINTEXT];
+        let (entry, decoded_len) = self.check_value(keyring, value, self.cap_for(parts))?;
+        // Both zeroized when dropped, whether the value opened or not: a
+        // failed open may leave a decrypted plaintext behind.
+        let mut stack = Zeroizing::new([0u8; STACK_PLAINTEXT]);
         let mut heap = Zeroizing::new(Vec::new());
         let buf = match stack.get_mut(..decoded_len) {
             Some(buf) => buf,
@@ -841,28 +841,22 @@ impl Codec {
                 &mut heap[..]
             }
         };
-        let opened = self.open_into(keyring, key_id, value, now, parts, buf);
-        let result = opened.map(|opened| {
-            use_it(OpenedRef {
-                meta: opened.meta,
-                needs_reseal: opened.needs_reseal,
-                data: buf.get(opened.data).unwrap_or_default(),
-            })
-        });
-        // Zeroized whether it opened or not: a failed open may leave a
-        // decrypted plaintext behind.
-        buf.zeroize();
-        result
+        let opened = self.open_into(keyring, entry, value, now, parts, buf)?;
+        Ok(use_it(OpenedRef {
+            meta: opened.meta,
+            needs_reseal: opened.needs_reseal,
+            data: buf.get(opened.data).unwrap_or_default(),
+        }))
     }
 
     /// The checks before decoding: size, header, version, key. Returns the
-    /// key id and a length the decoded value fits in.
-    fn check_value(
+    /// key and a length the decoded value fits in.
+    fn check_value<'k>(
         &self,
-        keyring: &Keyring,
+        keyring: &'k Keyring,
         value: &str,
         cap: usize,
-    ) -> Result<(KeyId, usize), Error> {
+    ) -> Result<(&'k KeyEntry, usize), Error> {
         let encoded = value.as_bytes();
         if encoded.len() > cap {
             return Err(ErrorKind::TooLarge.into());
@@ -882,7 +876,7 @@ impl Codec {
             return Err(malformed());
         }
         // base64's decoder wants room for a padded last group.
-        Ok((key_id, decoded_len.saturating_add(2)))
+        Ok((entry, decoded_len.saturating_add(2)))
     }
 
     /// Decodes, authenticates and checks a value that passed
@@ -890,17 +884,15 @@ impl Codec {
     fn open_into(
         &self,
         keyring: &Keyring,
-        key_id: KeyId,
+        entry: &KeyEntry,
         value: &str,
         now: SystemTime,
         parts: u8,
         buf: &mut [u8],
     ) -> Result<Decrypted, Error> {
+        let key_id = entry.id;
         let fail = |kind| Error::with_key(kind, key_id);
         let malformed = || fail(ErrorKind::Malformed);
-        let entry = keyring
-            .entry(key_id)
-            .ok_or_else(|| fail(ErrorKind::UnknownKey))?;
         let body_start = entry.suite.body_offset();
         let written = BASE64
             .decode_slice(value.as_bytes(), &mut *buf)

@@ -94,7 +94,9 @@ mod plain {
     /// The account in the request's `Cookie` fields, if any.
     pub(crate) fn read<'a>(fields: impl Iterator<Item = &'a [u8]>) -> Option<Account> {
         for field in fields {
-            let text = std::str::from_utf8(field).ok()?;
+            let Ok(text) = std::str::from_utf8(field) else {
+                continue;
+            };
             for pair in text.split(';') {
                 let Some((key, value)) = pair.trim().split_once('=') else {
                     continue;
