@@ -12,6 +12,7 @@ use crate::cookie::{CookieConfig, CookieTooLarge, SetCookieError};
 use crate::cookie_header;
 use crate::envelope::SessionMeta;
 use crate::error::{Error, ErrorKind};
+use crate::keyring::KeyId;
 use crate::limits::{BROWSER_COOKIE_LIMIT, MAX_COOKIE_LIFETIME};
 
 use super::config::chunk_len;
@@ -100,6 +101,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         let mut keep_chunks: u8 = 0;
         let mut keep_single = false;
         let mut sealed = None;
+        let mut sealed_by = None;
         if let Plan::Seal {
             meta,
             payload,
@@ -107,10 +109,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         } = plan
         {
             match self.seal_cookies(&cookie, &meta, &payload, persistent) {
-                Ok((values, parts)) => {
+                Ok((values, parts, key_id)) => {
                     outcome.set_cookie = values;
                     keep_single = parts == 0;
                     keep_chunks = parts;
+                    sealed_by = Some(key_id);
                 }
                 Err(err) if !requested => {
                     self.skip_refresh(&err);
@@ -143,19 +146,22 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         }
         count_lifecycle(shared, sealed.is_some(), fresh, self.destroyed);
         #[cfg(feature = "tracing")]
-        log_lifecycle(sealed.as_ref(), fresh, self);
+        log_lifecycle(sealed.as_ref().zip(sealed_by), fresh, self);
+        #[cfg(not(feature = "tracing"))]
+        let _ = sealed_by;
         self.mark_saved(sealed, keep_single, keep_chunks);
         Ok(outcome)
     }
 
     /// Seals `data` and renders its cookies: one, or `parts` chunks.
+    /// Returns them, `parts`, and the id of the key that sealed them.
     fn seal_cookies(
         &self,
         cookie: &CookieConfig,
         meta: &SessionMeta,
         payload: &PayloadRef<'_, T>,
         persistent: bool,
-    ) -> Result<(Vec<HeaderValue>, u8), SessionError> {
+    ) -> Result<(Vec<HeaderValue>, u8, KeyId), SessionError> {
         let config = &self.shared.config;
         let name = config.cookie.name();
         // A new session's data must come back from its own encoding, or
@@ -171,16 +177,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 .map(drop)
                 .map_err(|_| ErrorKind::DataRoundTrip)
         };
+        let keyring = self.shared.keys.load();
         let (value, parts) = self
             .shared
             .codec
-            .seal_split(
-                &self.shared.keys.load(),
-                meta,
-                payload,
-                round_trips,
-                |len| parts_for(len, name, config.max_chunks),
-            )
+            .seal_split(&keyring, meta, payload, round_trips, |len| {
+                parts_for(len, name, config.max_chunks)
+            })
             .map_err(|err| too_large_or_seal(&self.shared, err))?;
         let max_age = persistent.then(|| {
             meta.expires_at()
@@ -199,7 +202,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 values.push(set.map_err(set_cookie_error)?.into_header());
             }
         }
-        Ok((values, parts))
+        Ok((values, parts, keyring.primary_id()))
     }
 
     /// Records a refresh the handler did not ask for that could not be
@@ -422,16 +425,15 @@ fn split(text: &str, size: usize) -> impl Iterator<Item = &str> {
 /// of the session id and the sealing key's id: enough to follow a session
 /// through logs, never enough to forge or replay one.
 #[cfg(feature = "tracing")]
-fn log_lifecycle<T>(sealed: Option<&SessionMeta>, fresh: bool, session: &Session<T>) {
-    let key_id = session.shared.keys.load().primary_id();
+fn log_lifecycle<T>(sealed: Option<(&SessionMeta, KeyId)>, fresh: bool, session: &Session<T>) {
     match sealed {
-        Some(meta) if fresh => tracing::info!(
+        Some((meta, key_id)) if fresh => tracing::info!(
             target: crate::error::LOG_TARGET,
             session = ?meta.session_id(),
             key_id,
             "session created"
         ),
-        Some(meta) => tracing::debug!(
+        Some((meta, key_id)) => tracing::debug!(
             target: crate::error::LOG_TARGET,
             session = ?meta.session_id(),
             key_id,
